@@ -1,0 +1,10 @@
+"""Test override: fixed keys, fast hashing; the database still comes from DATABASE_URL."""
+
+import os
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key-not-for-production-0123456789")
+os.environ.setdefault("LIANHU_DATA_KEY", "test-data-key-0123456789-0123456789-abcdef")
+
+from config.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

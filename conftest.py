@@ -1,0 +1,19 @@
+import pytest
+
+from lianhu.common.testing import make_world
+
+
+@pytest.fixture
+def world(db):
+    return make_world()
+
+
+@pytest.fixture
+def client_for(client):
+    """Log a persona in: client_for(world.secretary_a)."""
+
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login

@@ -1,0 +1,47 @@
+from django.conf import settings
+from django.db import models
+
+from lianhu.common.scoping import Scope, ScopedManager
+
+
+class Action(models.TextChoices):
+    CREATE = "create", "新建"
+    UPDATE = "update", "修改"
+    DELETE = "delete", "删除"
+    REVEAL = "reveal", "查看敏感信息"
+    EXPORT = "export", "导出"
+    LOGIN = "login", "登录"
+    LOGIN_FAILED = "login_failed", "登录失败"
+    LINK = "link", "建立联系"
+    UNLINK = "unlink", "解除联系"
+    EXEMPT = "exempt", "认定不能联户"
+    TOKEN = "token", "接口令牌"
+
+
+class AuditEntry(models.Model):
+    """One thing someone did, when, from where, to which object. Append-only (a trigger refuses updates)."""
+
+    at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="操作人"
+    )
+    actor_label = models.CharField("操作人", max_length=150, blank=True)
+    action = models.CharField("操作", max_length=20, choices=Action.choices)
+    object_type = models.CharField("对象类型", max_length=50, blank=True)
+    object_id = models.CharField("对象编号", max_length=40, blank=True)
+    object_repr = models.CharField("对象", max_length=200, blank=True)
+    office = models.ForeignKey("org.Office", null=True, blank=True, on_delete=models.SET_NULL, verbose_name="办事处")
+    field = models.CharField("字段", max_length=50, blank=True)
+    ip = models.GenericIPAddressField("来源地址", null=True, blank=True)
+    detail = models.JSONField("详情", default=dict, blank=True)
+
+    objects = ScopedManager()
+    scope = Scope(office="office", zone="office__zone")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "操作日志"
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object")]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.get_action_display()} {self.object_repr}"

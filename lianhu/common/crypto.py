@@ -1,0 +1,72 @@
+"""Personal data at rest: Fernet encryption plus a keyed hash for exact-match search.
+
+Both keys are derived from one secret, LIANHU_DATA_KEY, with HKDF, so an operator keeps one value
+safe. The hash is HMAC-SHA256 over a normalised value: equal inputs find each other, but without
+the key a hash cannot be turned back into an ID number by trying the (small) space of valid ones.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from functools import lru_cache
+
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+
+def _derive(info: bytes) -> bytes:
+    secret = settings.LIANHU_DATA_KEY
+    if not secret:
+        raise ImproperlyConfigured(
+            "LIANHU_DATA_KEY is not set: run `python manage.py init_keys` (writes data/local.env) "
+            "or set it in the environment."
+        )
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"lianhu", info=info).derive(secret.encode())
+
+
+@lru_cache(maxsize=4)
+def _keys(secret: str) -> tuple[Fernet, bytes]:
+    return Fernet(base64.urlsafe_b64encode(_derive(b"encrypt"))), _derive(b"search-hash")
+
+
+def _fernet() -> Fernet:
+    return _keys(settings.LIANHU_DATA_KEY)[0]
+
+
+def encrypt(value: str) -> str:
+    if value == "":
+        return ""
+    return _fernet().encrypt(value.encode()).decode()
+
+
+def decrypt(token: str) -> str:
+    if token == "":
+        return ""
+    try:
+        return _fernet().decrypt(token.encode()).decode()
+    except InvalidToken:
+        raise ImproperlyConfigured("personal data cannot be decrypted: LIANHU_DATA_KEY has changed") from None
+
+
+def keyed_hash(normalized: str) -> str:
+    if normalized == "":
+        return ""
+    return hmac.new(_keys(settings.LIANHU_DATA_KEY)[1], normalized.encode(), hashlib.sha256).hexdigest()
+
+
+def encrypt_json(value) -> str:
+    if not value:
+        return ""
+    return encrypt(json.dumps(value, ensure_ascii=False))
+
+
+def decrypt_json(token: str, default=None):
+    if not token:
+        return default
+    return json.loads(decrypt(token))

@@ -1,0 +1,52 @@
+import pytest
+
+from lianhu.members.models import LiaisonLink, PartyMember
+from lianhu.org.models import Branch, Household, Office, Resident
+
+pytestmark = pytest.mark.django_db
+
+
+def visible(model, user, action="view"):
+    return set(model.objects.visible_to(user, action).values_list("pk", flat=True))
+
+
+def test_office_admin_sees_every_household_of_the_office_and_none_of_another(world):
+    w = world
+    assert visible(Household, w.office_admin) == {w.household_a.pk, w.household_a2.pk, w.household_b.pk}
+
+
+def test_branch_secretary_sees_only_his_branch(world):
+    w = world
+    assert visible(Household, w.secretary_a) == {w.household_a.pk, w.household_a2.pk}
+    assert visible(Household, w.secretary_b) == {w.household_b.pk}
+    assert visible(Branch, w.secretary_a) == {w.branch_a.pk}
+    assert visible(Office, w.secretary_a) == {w.office.pk}
+
+
+def test_member_sees_only_the_households_he_links(world):
+    w = world
+    assert visible(Household, w.member_user) == {w.household_a.pk}
+    assert visible(Resident, w.member_user) == {w.resident_a.pk}
+    assert visible(PartyMember, w.member_user) == {w.member_a.pk}
+    assert visible(LiaisonLink, w.member_user) == {w.link_a.pk}
+
+
+def test_grid_worker_sees_his_grid_and_advisor_his_assigned_branches(world):
+    w = world
+    assert visible(Household, w.grid_worker_a) == {w.household_a.pk}
+    assert visible(Household, w.advisor_b) == {w.household_b.pk}
+    assert visible(Household, w.advisor_b, "edit_roster") == set()
+
+
+def test_zone_admin_sees_the_zone_but_may_not_reveal(world):
+    w = world
+    assert len(visible(Household, w.zone_admin)) == 4
+    assert visible(Resident, w.zone_admin, "reveal") == set()
+
+
+def test_anonymous_and_roleless_users_see_nothing(world, django_user_model):
+    from django.contrib.auth.models import AnonymousUser
+
+    nobody = django_user_model.objects.create_user("nobody", password="x")
+    assert visible(Household, AnonymousUser()) == set()
+    assert visible(Household, nobody) == set()

@@ -1,0 +1,106 @@
+"""Checks for national codes: ID numbers (GB 11643), phone numbers, division and grid codes."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from stdnum.cn import ric
+from stdnum.exceptions import InvalidComponent
+
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00a0\u3000\t\r\n "), None)
+
+
+def clean_text(value: str) -> str:
+    """NFKC-fold (full-width digits and letters become ASCII) and drop blanks and invisible characters."""
+    return unicodedata.normalize("NFKC", str(value)).translate(_INVISIBLE)
+
+
+@dataclass(frozen=True)
+class IdNumber:
+    value: str
+    kind: str  # "resident18", "legacy15", "foreigner"
+    birth_date: date | None
+    gender: str | None  # "M" / "F"
+    warning: str = ""
+
+
+_FOREIGNER_OLD = re.compile(r"^[A-Z]{3}\d{12}$")  # 2004 style permanent residence card
+
+
+def parse_id_number(raw: str) -> IdNumber:
+    """Validate an ID number; raise ValidationError with a Chinese message when it is garbage.
+
+    18-digit numbers must pass the GB 11643 check digit (the 2017 foreigners' card uses the same
+    layout starting with 9). Legacy 15-digit numbers have no check digit and are accepted when their
+    birth date is a real date. An unknown region code is a warning only: region codes change.
+    """
+    value = clean_text(raw).upper()
+    if not value:
+        raise ValidationError("身份证号不能为空", code="required")
+    if _FOREIGNER_OLD.match(value):
+        return IdNumber(value, "foreigner", None, None)
+    if re.fullmatch(r"\d{17}[\dX]", value):
+        if ric.calc_check_digit(value) != value[17]:  # takes the full number
+            raise ValidationError("身份证号 %(v)s 校验位不正确", code="checksum", params={"v": value})
+        birth = _birth(value[6:14])
+        if birth is None:
+            raise ValidationError("身份证号 %(v)s 中的出生日期无效", code="birth", params={"v": value})
+        kind = "foreigner" if value.startswith("9") else "resident18"
+        gender = "M" if int(value[16]) % 2 else "F"
+        warning = ""
+        if kind == "resident18":
+            try:
+                ric.get_birth_place(value)
+            except (KeyError, InvalidComponent):  # stdnum's table lags behind region-code changes
+                warning = f"行政区划代码 {value[:6]} 不在号码库中（可能已调整），请核对"
+        return IdNumber(value, kind, birth, gender, warning)
+    if re.fullmatch(r"\d{15}", value):
+        birth = _birth("19" + value[6:12])
+        if birth is None:
+            raise ValidationError("15 位身份证号 %(v)s 中的出生日期无效", code="birth", params={"v": value})
+        gender = "M" if int(value[14]) % 2 else "F"
+        return IdNumber(value, "legacy15", birth, gender)
+    raise ValidationError(
+        "身份证号 %(v)s 格式不正确：应为 18 位（末位可为 X）或旧版 15 位", code="format", params={"v": value}
+    )
+
+
+def _birth(yyyymmdd: str) -> date | None:
+    try:
+        d = date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:8]))
+    except ValueError:
+        return None
+    if d.year < 1880 or d > date.today():
+        return None
+    return d
+
+
+def normalize_phone(raw: str) -> str:
+    """Return an 11-digit mobile number or a landline (area code + number); raise if neither."""
+    value = clean_text(raw)
+    value = re.sub(r"[-()（）]", "", value)
+    if value.startswith("+86"):
+        value = value[3:]
+    elif value.startswith("0086"):
+        value = value[4:]
+    if re.fullmatch(r"1[3-9]\d{9}", value):
+        return value
+    if re.fullmatch(r"0\d{2,3}\d{7,8}", value):
+        return value
+    raise ValidationError("电话号码 %(v)s 格式不正确：应为 11 位手机号或带区号的固定电话", code="phone", params={"v": raw})
+
+
+def validate_division_code(value: str) -> None:
+    """12-digit statistical division code: 6-digit county + 3-digit street + 3-digit village."""
+    if not re.fullmatch(r"\d{12}", value or ""):
+        raise ValidationError("区划代码应为 12 位数字（县 6 位 + 乡镇街道 3 位 + 村社区 3 位）", code="division")
+
+
+def validate_grid_code(value: str) -> None:
+    """15-digit grid code: county 6 + street 3 + community 3 + grid 3."""
+    if not re.fullmatch(r"\d{15}", value or ""):
+        raise ValidationError("网格编码应为 15 位数字（县 6 + 街道 3 + 社区 3 + 网格 3）", code="grid")

@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from lianhu.common.models import SealedPersonalData
+from lianhu.common.scoping import Scope, ScopedManager, ScopedQuerySet
+from lianhu.org.models import Gender
+
+DEFAULT_CAPACITY = 10
+
+
+class MemberStatus(models.TextChoices):
+    ACTIVE = "active", "联户"
+    EXEMPT = "exempt", "丧失联户能力"
+    LEFT = "left", "已转出"
+
+
+class ExemptReason(models.TextChoices):
+    OLD = "老", "老（年老体衰）"
+    FRAIL = "弱", "弱（体弱）"
+    ILL = "病", "病（患病）"
+    DISABLED = "残", "残（残疾）"
+    AWAY = "长期外出", "长期外出"
+
+
+def _members_self(member_ids: list[int]) -> Q:
+    return Q(pk__in=member_ids)
+
+
+class PartyMember(SealedPersonalData):
+    """A party member of a branch, who links households or is exempt (and then keeps a post)."""
+
+    branch = models.ForeignKey("org.Branch", on_delete=models.PROTECT, related_name="members", verbose_name="支部")
+    grid = models.ForeignKey(
+        "org.Grid", null=True, blank=True, on_delete=models.SET_NULL, related_name="members", verbose_name="所在网格"
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="party_member",
+        verbose_name="登录账号",
+    )
+    name = models.CharField("姓名", max_length=50, db_index=True)
+    name_initials = models.CharField("拼音首字母", max_length=20, blank=True, db_index=True, editable=False)
+    gender = models.CharField("性别", max_length=1, choices=Gender.choices)
+    birth_date = models.DateField("出生日期", null=True, blank=True)
+    joined_party_on = models.DateField("入党日期", null=True, blank=True)
+    address = models.CharField("住址", max_length=200, blank=True)
+    lng = models.FloatField("经度", null=True, blank=True)
+    lat = models.FloatField("纬度", null=True, blank=True)
+    status = models.CharField("状态", max_length=10, choices=MemberStatus.choices, default=MemberStatus.ACTIVE)
+    capacity = models.PositiveSmallIntegerField("可联系户数", default=DEFAULT_CAPACITY)
+    exempt_reason = models.CharField("不能联户原因", max_length=10, choices=ExemptReason.choices, blank=True)
+    exempt_since = models.DateField("认定日期", null=True, blank=True)
+    exempt_approved_by = models.CharField("认定人", max_length=50, blank=True)
+    post = models.CharField("设岗定责", max_length=50, blank=True, help_text="不能联户的党员所担任的岗位，如政策宣传岗")
+
+    objects = ScopedManager()
+    scope = Scope(member=_members_self, grid="grid", branch="branch", office="branch__office", zone="branch__office__zone")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "党员"
+        ordering = ["branch_id", "name", "id"]
+        indexes = [models.Index(fields=["branch", "status"], name="member_branch_status")]
+        constraints = [
+            models.CheckConstraint(
+                name="member_exempt_has_reason_and_date",
+                condition=~Q(status="exempt") | (~Q(exempt_reason="") & Q(exempt_since__isnull=False)),
+            ),
+            models.CheckConstraint(
+                name="member_reason_only_when_exempt", condition=Q(status="exempt") | Q(exempt_reason="")
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class LinkQuerySet(ScopedQuerySet):
+    def active(self):
+        return self.filter(ended_on__isnull=True)
+
+
+class EndReason(models.TextChoices):
+    MEMBER_EXEMPT = "exempt", "党员丧失联户能力"
+    MEMBER_LEFT = "left", "党员转出"
+    REASSIGNED = "reassigned", "调整联系党员"
+    MANUAL = "manual", "手工解除"
+
+
+class LiaisonLink(models.Model):
+    """A member's responsibility for a household over a period (党员联系户); history is kept."""
+
+    member = models.ForeignKey(PartyMember, on_delete=models.PROTECT, related_name="links", verbose_name="党员")
+    household = models.ForeignKey("org.Household", on_delete=models.CASCADE, related_name="links", verbose_name="户")
+    started_on = models.DateField("开始日期")
+    ended_on = models.DateField("结束日期", null=True, blank=True)
+    end_reason = models.CharField("结束原因", max_length=12, choices=EndReason.choices, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="建立人"
+    )
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="解除人"
+    )
+
+    objects = models.Manager.from_queryset(LinkQuerySet)()
+    scope = Scope(
+        member=lambda ids: Q(member_id__in=ids),
+        grid="household__grid",
+        branch="household__branch",
+        office="household__branch__office",
+        zone="household__branch__office__zone",
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "联系关系"
+        ordering = ["-started_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household"], condition=Q(ended_on__isnull=True), name="one_active_link_per_household"
+            ),
+            models.CheckConstraint(
+                name="link_ends_after_start", condition=Q(ended_on__isnull=True) | Q(ended_on__gte=models.F("started_on"))
+            ),
+        ]
+        indexes = [models.Index(fields=["member", "ended_on"], name="link_member_active")]
+
+    def __str__(self):
+        return f"{self.member} → {self.household}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.ended_on is None

@@ -1,0 +1,147 @@
+"""Writes on members and liaison links: each checks its invariants and is audited in the same transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from lianhu.audit.models import Action
+from lianhu.audit.services import audit_log
+from lianhu.common.pinyin import name_initials
+from lianhu.org.models import Household
+
+from .models import EndReason, LiaisonLink, MemberStatus, PartyMember
+
+
+def member_save(*, member: PartyMember, actor, ip: str | None = None, id_number: str | None = None,
+                phone: str | None = None) -> PartyMember:
+    """Create or update a member; sealed fields are set only when given."""
+    creating = member.pk is None
+    if id_number is not None:
+        member.set_id_number(id_number)
+    if phone is not None:
+        member.set_phone(phone)
+    member.name_initials = name_initials(member.name)
+    with transaction.atomic():
+        if not creating:
+            current = PartyMember.objects.select_for_update().get(pk=member.pk)
+            if member.status == MemberStatus.ACTIVE and member.capacity < current.links.active().count():
+                raise ValidationError({"capacity": "可联系户数不能少于当前已联系的户数（%d 户）" % current.links.active().count()})
+            if member.status != MemberStatus.ACTIVE and current.status == MemberStatus.ACTIVE and current.links.active().exists():
+                raise ValidationError({"status": "该党员仍有联系户，请使用“认定不能联户”或先解除联系"})
+        member.full_clean()
+        member.save()
+        audit_log(actor=actor, action=Action.CREATE if creating else Action.UPDATE, obj=member, ip=ip)
+    return member
+
+
+def link_create(*, member: PartyMember, household: Household, actor, ip: str | None = None,
+                started_on: dt.date | None = None, reason: EndReason = EndReason.REASSIGNED) -> LiaisonLink:
+    """Link a household to a member; a household that already has a member is moved (the old link ends)."""
+    today = started_on or timezone.localdate()
+    with transaction.atomic():
+        # Lock the member row so two concurrent links cannot both squeeze under the capacity.
+        member = PartyMember.objects.select_for_update().get(pk=member.pk)
+        if member.status != MemberStatus.ACTIVE:
+            raise ValidationError("党员%s当前状态为“%s”，不能联系户" % (member.name, member.get_status_display()))
+        if member.branch_id != household.branch_id:
+            raise ValidationError("党员%s与该户不属于同一支部" % member.name)
+        current = LiaisonLink.objects.select_for_update().filter(household=household, ended_on__isnull=True).first()
+        if current is not None and current.member_id == member.pk:
+            raise ValidationError("该户已由党员%s联系" % member.name)
+        active = member.links.active().count()
+        if active >= member.capacity:
+            raise ValidationError(
+                "党员%s已联系 %d 户，达到可联系户数上限（%d 户）" % (member.name, active, member.capacity)
+            )
+        if current is not None:
+            _end(current, actor=actor, ip=ip, on=today, reason=reason)
+        link = LiaisonLink(member=member, household=household, started_on=today,
+                           created_by=actor if getattr(actor, "is_authenticated", False) else None)
+        link.full_clean(validate_constraints=False)
+        try:
+            with transaction.atomic():
+                link.save()
+        except IntegrityError:
+            raise ValidationError("该户刚刚已被其他人安排了联系党员，请刷新后重试") from None
+        audit_log(actor=actor, action=Action.LINK, obj=household, ip=ip,
+                  detail={"member_id": member.pk, "member": member.name})
+    return link
+
+
+def _end(link: LiaisonLink, *, actor, ip, on: dt.date, reason: str) -> None:
+    link.ended_on = max(on, link.started_on)
+    link.end_reason = reason
+    link.ended_by = actor if getattr(actor, "is_authenticated", False) else None
+    link.save(update_fields=["ended_on", "end_reason", "ended_by"])
+    audit_log(actor=actor, action=Action.UNLINK, obj=link.household, ip=ip,
+              detail={"member_id": link.member_id, "reason": reason})
+
+
+def link_end(*, link: LiaisonLink, actor, ip: str | None = None, reason: str = EndReason.MANUAL,
+             ended_on: dt.date | None = None) -> LiaisonLink:
+    if not link.is_active:
+        raise ValidationError("该联系关系已经结束")
+    with transaction.atomic():
+        _end(link, actor=actor, ip=ip, on=ended_on or timezone.localdate(), reason=reason)
+    return link
+
+
+def member_mark_exempt(*, member: PartyMember, reason: str, since: dt.date, approved_by: str, actor,
+                       ip: str | None = None, post: str = "") -> int:
+    """Record that a member can no longer link households; his households become unlinked.
+
+    Returns how many households were released into the "needs a member" list.
+    """
+    with transaction.atomic():
+        member = PartyMember.objects.select_for_update().get(pk=member.pk)
+        if member.status == MemberStatus.LEFT:
+            raise ValidationError("已转出的党员不能认定为不能联户")
+        links = list(member.links.active().select_related("household"))
+        for link in links:
+            _end(link, actor=actor, ip=ip, on=since, reason=EndReason.MEMBER_EXEMPT)
+        member.status = MemberStatus.EXEMPT
+        member.exempt_reason = reason
+        member.exempt_since = since
+        member.exempt_approved_by = approved_by
+        member.post = post
+        member.full_clean()
+        member.save()
+        audit_log(actor=actor, action=Action.EXEMPT, obj=member, ip=ip,
+                  detail={"reason": reason, "since": since.isoformat(), "released": len(links)})
+    return len(links)
+
+
+def member_reinstate(*, member: PartyMember, actor, ip: str | None = None) -> PartyMember:
+    """An exempt member who can serve again links households again (starting with none)."""
+    with transaction.atomic():
+        member = PartyMember.objects.select_for_update().get(pk=member.pk)
+        if member.status != MemberStatus.EXEMPT:
+            raise ValidationError("只有“丧失联户能力”的党员可以恢复联户")
+        member.status = MemberStatus.ACTIVE
+        member.exempt_reason = ""
+        member.exempt_since = None
+        member.exempt_approved_by = ""
+        member.full_clean()
+        member.save()
+        audit_log(actor=actor, action=Action.UPDATE, obj=member, ip=ip, detail={"reinstated": True})
+    return member
+
+
+def member_mark_left(*, member: PartyMember, on: dt.date, actor, ip: str | None = None) -> int:
+    """A member who moves away or passes away leaves the branch; his households become unlinked."""
+    with transaction.atomic():
+        member = PartyMember.objects.select_for_update().get(pk=member.pk)
+        links = list(member.links.active().select_related("household"))
+        for link in links:
+            _end(link, actor=actor, ip=ip, on=on, reason=EndReason.MEMBER_LEFT)
+        member.status = MemberStatus.LEFT
+        member.exempt_reason = ""
+        member.exempt_since = None
+        member.full_clean()
+        member.save()
+        audit_log(actor=actor, action=Action.UPDATE, obj=member, ip=ip, detail={"left": on.isoformat(), "released": len(links)})
+    return len(links)
