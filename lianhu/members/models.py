@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 
 from lianhu.common.models import SealedPersonalData
 from lianhu.common.scoping import Scope, ScopedManager, ScopedQuerySet
@@ -74,6 +75,9 @@ class PartyMember(SealedPersonalData):
 
     def __str__(self):
         return self.name
+
+    def get_absolute_url(self):
+        return reverse("members:member_detail", args=[self.pk])
 
 
 class LinkQuerySet(ScopedQuerySet):

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 
 from lianhu.common import crypto
 from lianhu.common.models import SealedPersonalData
@@ -68,6 +69,9 @@ class Branch(models.Model):
     def __str__(self):
         return self.name
 
+    def get_absolute_url(self):
+        return reverse("org:branch_detail", args=[self.pk])
+
 
 class Grid(models.Model):
     """A grid (网格) inside a branch's area, looked after by a grid worker."""
@@ -86,6 +90,9 @@ class Grid(models.Model):
 
     def __str__(self):
         return f"{self.branch.name}·{self.name}"
+
+    def get_absolute_url(self):
+        return reverse("org:grid_detail", args=[self.pk])
 
 
 def _households_of_members(member_ids: list[int]) -> Q:
@@ -134,6 +141,9 @@ class Household(models.Model):
 
     def __str__(self):
         return f"{self.code} {self.address}"
+
+    def get_absolute_url(self):
+        return reverse("org:household_detail", args=[self.pk])
 
 
 class Gender(models.TextChoices):

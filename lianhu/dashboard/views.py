@@ -1,0 +1,71 @@
+from django.contrib.auth.decorators import login_required
+from django.db.models import F, Prefetch
+from django.shortcuts import redirect, render
+
+from lianhu.accounts.models import Role
+from lianhu.common.views import scoped_get_or_404
+from lianhu.org.models import Household, Office, Resident, Zone
+
+from .selectors import office_figures, seed_sentence
+
+
+@login_required
+def home(request):
+    """Send each role to the page it works from."""
+    m = request.user.primary_membership
+    if m is None:
+        if request.user.is_superuser:
+            return redirect("dashboard:zone_overview")
+        return render(request, "dashboard/no_role.html")
+    if m.role == Role.ZONE_ADMIN:
+        return redirect("dashboard:zone_overview")
+    if m.role in (Role.OFFICE_ADMIN, Role.OFFICE_STAFF):
+        return redirect("dashboard:office_overview", pk=m.office_id)
+    if m.role == Role.BRANCH_SECRETARY:
+        return redirect("org:branch_detail", pk=m.branch_id)
+    if m.role == Role.GRID_WORKER:
+        return redirect("org:grid_detail", pk=m.grid_id)
+    if m.role == Role.MEMBER:
+        return redirect("dashboard:my_households")
+    return redirect("org:branch_list")
+
+
+@login_required
+def zone_overview(request):
+    offices = list(Office.objects.visible_to(request.user).select_related("zone"))
+    rows = []
+    for office in offices:
+        total, _ = office_figures(office, request.user)
+        rows.append((office, total))
+    zone = Zone.objects.visible_to(request.user).first()
+    return render(request, "dashboard/zone_overview.html", {"zone": zone, "rows": rows})
+
+
+@login_required
+def office_overview(request, pk):
+    office = scoped_get_or_404(request, Office, pk)
+    total, rows = office_figures(office, request.user)
+    rows.sort(key=lambda r: (not r.lagging, r.branch.code))
+    return render(
+        request,
+        "dashboard/office_overview.html",
+        {"office": office, "total": total, "rows": rows, "sentence": seed_sentence(total),
+         "lagging": sum(1 for r in rows if r.lagging)},
+    )
+
+
+@login_required
+def my_households(request):
+    """A member's own households (我的联系户), built for a small phone screen."""
+    member = getattr(request.user, "party_member", None)
+    households = (
+        Household.objects.visible_to(request.user)
+        .filter(links__member=member, links__ended_on__isnull=True)
+        .select_related("grid")
+        .prefetch_related(Prefetch("residents", queryset=Resident.objects.only(
+            "id", "household_id", "name", "relation", "care_tags", "gender", "birth_date")))
+        .order_by(F("last_visited_at").asc(nulls_first=True), "code")
+        if member is not None
+        else Household.objects.none()
+    )
+    return render(request, "dashboard/my_households.html", {"member": member, "households": households})

@@ -1,0 +1,90 @@
+import datetime as dt
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+
+from lianhu.common.testing import make_household, make_member
+from lianhu.members.models import LiaisonLink, MemberStatus
+from lianhu.members import services
+
+pytestmark = pytest.mark.django_db
+
+
+def test_marking_a_member_exempt_releases_his_households_into_the_needs_member_list(world, client_for):
+    client = client_for(world.secretary_a)
+    response = client.post(reverse("members:member_exempt", args=[world.member_a.pk]),
+                           {"reason": "病", "since": "2026-11-01", "approved_by": "王书记", "post": "政策宣传岗"})
+    assert response.status_code == 302
+    world.member_a.refresh_from_db()
+    assert (world.member_a.status, world.member_a.exempt_reason, world.member_a.post) == ("exempt", "病", "政策宣传岗")
+    link = LiaisonLink.objects.get(pk=world.link_a.pk)
+    assert link.ended_on == dt.date(2026, 11, 1) and link.end_reason == "exempt"
+    body = client.get(reverse("members:needs_member")).content.decode()
+    assert world.household_a.address in body and world.household_a2.address in body
+
+
+def test_a_released_household_is_relinked_by_hand_and_history_is_kept(world, client_for):
+    client = client_for(world.secretary_a)
+    services.member_mark_exempt(member=world.member_a, reason="老", since=dt.date(2026, 11, 1), approved_by="王",
+                                actor=world.secretary_a)
+    new_member = make_member(world.branch_a, "周新民")
+    response = client.post(reverse("members:household_link", args=[world.household_a.pk]), {"member": new_member.pk})
+    assert response.status_code == 302
+    links = list(LiaisonLink.objects.filter(household=world.household_a).order_by("started_on", "id"))
+    assert [(l.member.name, l.ended_on is None) for l in links] == [("李建国", False), ("周新民", True)]
+    body = client.get(reverse("org:household_detail", args=[world.household_a.pk])).content.decode()
+    assert "周新民" in body and "李建国" in body and "党员丧失联户能力" in body
+
+
+def test_exempt_form_refuses_a_future_date_and_keeps_the_input(world, client_for):
+    response = client_for(world.secretary_a).post(reverse("members:member_exempt", args=[world.member_a.pk]),
+                                                  {"reason": "病", "since": "2099-01-01", "approved_by": "王书记"})
+    assert "认定日期不能晚于今天" in response.content.decode()
+    assert 'value="王书记"' in response.content.decode()
+    world.member_a.refresh_from_db()
+    assert world.member_a.status == MemberStatus.ACTIVE
+
+
+def test_linking_beyond_capacity_is_refused_in_chinese(world, client_for):
+    small = make_member(world.branch_a, "陈满", capacity=1)
+    services.link_create(member=small, household=world.household_a2, actor=world.secretary_a)
+    extra = make_household(world.grid_a)
+    client = client_for(world.secretary_a)
+    response = client.post(reverse("members:household_link", args=[extra.pk]), {"member": small.pk}, follow=True)
+    assert "联系名额" in response.content.decode() or "上限" in response.content.decode()
+    assert not LiaisonLink.objects.filter(household=extra).exists()
+
+
+def test_services_refuse_exempt_members_and_other_branches(world):
+    with pytest.raises(Exception, match="不能联系户"):
+        services.link_create(member=world.member_a_exempt, household=world.household_a2, actor=None)
+    with pytest.raises(Exception, match="同一支部"):
+        services.link_create(member=world.member_b, household=world.household_a2, actor=None)
+
+
+def test_database_refuses_a_second_active_link_for_a_household(world):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        LiaisonLink.objects.create(member=world.member_a, household=world.household_a, started_on=dt.date(2026, 2, 1))
+
+
+def test_reinstated_member_can_link_again(world, client_for):
+    client = client_for(world.secretary_a)
+    assert client.post(reverse("members:member_reinstate", args=[world.member_a_exempt.pk])).status_code == 302
+    world.member_a_exempt.refresh_from_db()
+    assert world.member_a_exempt.status == MemberStatus.ACTIVE and world.member_a_exempt.exempt_reason == ""
+    services.link_create(member=world.member_a_exempt, household=world.household_a2, actor=world.secretary_a)
+
+
+def test_member_search_by_pinyin_initials(world, client_for):
+    body = client_for(world.office_admin).get(reverse("members:member_list"), {"q": "ljg"}).content.decode()
+    assert "李建国" in body and "张福来" not in body
+
+
+def test_capacity_cannot_drop_below_current_load(world, client_for):
+    client = client_for(world.secretary_a)
+    make_link = services.link_create
+    make_link(member=world.member_a, household=world.household_a2, actor=world.secretary_a)
+    response = client.post(reverse("members:member_edit", args=[world.member_a.pk]), {
+        "branch": world.branch_a.pk, "name": "李建国", "gender": "M", "capacity": 1, "phone": "", "id_number": ""})
+    assert "不能少于当前已联系的户数" in response.content.decode()

@@ -1,0 +1,89 @@
+from django import forms
+
+from lianhu.common.validators import clean_text, normalize_phone, parse_id_number
+
+from .models import Branch, CareTag, Grid, Household, Relation, Resident, SensitiveTag
+
+
+class BranchForm(forms.ModelForm):
+    class Meta:
+        model = Branch
+        fields = ["name", "kind", "code"]
+
+
+class GridForm(forms.ModelForm):
+    class Meta:
+        model = Grid
+        fields = ["name", "code"]
+
+
+class HouseholdForm(forms.ModelForm):
+    class Meta:
+        model = Household
+        fields = ["branch", "grid", "address", "villager_group", "self_built", "floors", "built_year",
+                  "lng", "lat", "notes"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, branches=None, grids=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["branch"].queryset = branches
+        self.fields["grid"].queryset = grids.select_related("branch")
+
+    def clean(self):
+        data = super().clean()
+        branch, grid = data.get("branch"), data.get("grid")
+        if branch and grid and grid.branch_id != branch.pk:
+            self.add_error("grid", "网格不属于所选支部")
+        return data
+
+
+class ResidentForm(forms.ModelForm):
+    """Sealed fields are plain form fields; left blank on edit, they keep their stored value."""
+
+    id_number = forms.CharField(label="身份证号", required=False, max_length=30)
+    phone = forms.CharField(label="联系电话", required=False, max_length=30)
+    care_tags = forms.MultipleChoiceField(label="关爱标签", required=False, choices=CareTag.choices,
+                                          widget=forms.CheckboxSelectMultiple)
+    sensitive_tags = forms.MultipleChoiceField(label="敏感标签", required=False, choices=SensitiveTag.choices,
+                                               widget=forms.CheckboxSelectMultiple)
+    clear_sensitive_tags = forms.BooleanField(label="清除全部敏感标签", required=False)
+
+    class Meta:
+        model = Resident
+        fields = ["name", "gender", "relation", "birth_date", "care_tags"]
+        widgets = {"birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+
+    def __init__(self, *args, editing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.editing = editing
+        self.fields["relation"].initial = Relation.HEAD
+        if editing:
+            self.fields["id_number"].help_text = f"现为 {self.instance.id_number_masked or '未登记'}；留空则不变"
+            self.fields["phone"].help_text = f"现为 {self.instance.phone_masked or '未登记'}；留空则不变"
+            self.fields["sensitive_tags"].help_text = "不勾选则保持不变"
+        else:
+            del self.fields["clear_sensitive_tags"]
+
+    def clean_name(self):
+        return clean_text(self.cleaned_data["name"])
+
+    def clean_id_number(self):
+        raw = self.cleaned_data["id_number"]
+        if not raw:
+            return None if self.editing else ""
+        return parse_id_number(raw).value
+
+    def clean_phone(self):
+        raw = self.cleaned_data["phone"]
+        if not raw:
+            return None if self.editing else ""
+        return normalize_phone(raw)
+
+    def sealed_values(self) -> dict:
+        d = self.cleaned_data
+        tags = d.get("sensitive_tags") or []
+        if self.editing:
+            sensitive = [] if d.get("clear_sensitive_tags") else (tags or None)
+        else:
+            sensitive = tags
+        return {"id_number": d["id_number"], "phone": d["phone"], "sensitive_tags": sensitive}

@@ -1,0 +1,136 @@
+import pytest
+from django.urls import reverse
+
+from lianhu.audit.models import Action, AuditEntry
+from lianhu.common.testing import make_household, make_resident
+from lianhu.org.models import Household, Resident
+
+pytestmark = pytest.mark.django_db
+
+
+def rows(response):
+    return response.content.decode()
+
+
+def test_household_search_finds_by_name_pinyin_initials_and_id_number(world, client_for):
+    client = client_for(world.secretary_a)
+    url = reverse("org:household_list")
+    for q in ["单雪梅", "sxm", "360426199101010071", "一组1号"]:
+        body = rows(client.get(url, {"q": q}))
+        assert world.household_a.code in body, q
+        assert world.household_a2.code not in body, q
+
+
+def test_household_search_by_id_number_does_not_leak_other_branches(world, client_for):
+    client = client_for(world.secretary_b)
+    body = rows(client.get(reverse("org:household_list"), {"q": "360426199101010071"}))
+    assert world.household_a.code not in body
+    assert "没有符合条件的户" in body
+
+
+def test_household_list_filters_unlinked_households(world, client_for):
+    body = rows(client_for(world.office_admin).get(reverse("org:household_list"), {"linked": "no"}))
+    assert world.household_a2.code in body
+    assert world.household_a.code not in body
+
+
+def test_household_page_masks_personal_data(world, client_for):
+    body = rows(client_for(world.secretary_a).get(reverse("org:household_detail", args=[world.household_a.pk])))
+    assert "360***********0071" in body
+    assert "360426199101010071" not in body
+    assert "139****5678" in body
+    assert "低保" not in body  # sensitive tags stay hidden until revealed
+
+
+def test_reveal_shows_full_value_and_writes_an_audit_entry(world, client_for):
+    client = client_for(world.secretary_a)
+    response = client.post(reverse("org:reveal", args=["resident", world.resident_a.pk, "id_number"]),
+                           REMOTE_ADDR="10.1.2.3")
+    assert "360426199101010071" in rows(response)
+    entry = AuditEntry.objects.get(action=Action.REVEAL)
+    assert (entry.actor, entry.field, entry.object_id, entry.ip) == (world.secretary_a, "id_number", str(world.resident_a.pk), "10.1.2.3")
+    assert entry.office_id == world.office.pk
+    tags = client.post(reverse("org:reveal", args=["resident", world.resident_a.pk, "sensitive_tags"]))
+    assert "低保" in rows(tags)
+
+
+def test_member_cannot_reveal_even_his_own_households_data(world, client_for):
+    client = client_for(world.member_user)
+    body = rows(client.get(reverse("org:household_detail", args=[world.household_a.pk])))
+    assert "查看</button>" not in body
+    assert client.post(reverse("org:reveal", args=["resident", world.resident_a.pk, "phone"])).status_code == 404
+    assert not AuditEntry.objects.filter(action=Action.REVEAL).exists()
+
+
+def test_rejected_resident_form_keeps_what_was_typed_and_says_why_in_chinese(world, client_for):
+    client = client_for(world.secretary_a)
+    url = reverse("org:resident_create", args=[world.household_a.pk])
+    response = client.post(url, {"name": "王小明", "gender": "M", "relation": "子女", "birth_date": "2010-05-01",
+                                 "id_number": "360426199101010072", "phone": "1381234"})
+    body = rows(response)
+    assert response.status_code == 200
+    assert "校验位不正确" in body and "电话号码" in body
+    assert 'value="王小明"' in body and 'value="360426199101010072"' in body
+    assert not Resident.objects.filter(name="王小明").exists()
+
+
+def test_duplicate_id_number_is_refused_with_the_household_it_belongs_to(world, client_for):
+    client = client_for(world.secretary_a)
+    response = client.post(reverse("org:resident_create", args=[world.household_a2.pk]),
+                           {"name": "冒名", "gender": "F", "relation": "户主", "id_number": "360426199101010071"})
+    assert world.household_a.code in rows(response)
+    assert not Resident.objects.filter(name="冒名").exists()
+
+
+def test_resident_is_created_sealed_and_found_by_id_number(world, client_for):
+    client = client_for(world.secretary_a)
+    response = client.post(reverse("org:resident_create", args=[world.household_a2.pk]), {
+        "name": "曾小红", "gender": "F", "relation": "户主", "birth_date": "1950-02-03",
+        "id_number": "４１０１８４１９５００２０３００２x", "phone": "+86 139-0000-1111",
+        "care_tags": ["独居老人"], "sensitive_tags": ["残疾人"],
+    })
+    assert response.status_code == 302, rows(response)
+    r = Resident.objects.get(name="曾小红")
+    assert r.name_initials == "zxh"
+    assert r.reveal_id_number().endswith("X") and r.reveal_phone() == "13900001111"
+    assert r.reveal_sensitive_tags() == ["残疾人"]
+    assert "13900001111" not in r.phone_cipher
+
+
+def test_editing_a_resident_with_blank_sealed_fields_keeps_them(world, client_for):
+    client = client_for(world.secretary_a)
+    r = world.resident_a
+    response = client.post(reverse("org:resident_edit", args=[world.household_a.pk, r.pk]),
+                           {"name": "单雪梅", "gender": "F", "relation": "户主", "id_number": "", "phone": ""})
+    assert response.status_code == 302
+    r.refresh_from_db()
+    assert r.reveal_id_number() == "360426199101010071"
+    assert r.reveal_sensitive_tags() == ["低保"]
+
+
+def test_household_can_be_registered_in_own_branch_only(world, client_for):
+    client = client_for(world.secretary_a)
+    data = {"branch": world.branch_a.pk, "grid": world.grid_a.pk, "address": "甲村一组9号"}
+    assert client.post(reverse("org:household_create"), data).status_code == 302
+    created = Household.objects.get(address="甲村一组9号")
+    assert created.code.startswith(world.branch_a.code)
+    response = client.post(reverse("org:household_create"), {**data, "branch": world.branch_b.pk, "grid": world.grid_b.pk,
+                                                             "address": "越界"})
+    assert response.status_code == 200 and not Household.objects.filter(address="越界").exists()
+
+
+def test_household_list_makes_the_same_number_of_queries_for_3_or_30_rows(world, client_for, django_assert_num_queries):
+    client = client_for(world.office_admin)
+    url = reverse("org:household_list")
+    client.get(url)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for i in range(27):
+        h = make_household(world.grid_a)
+        make_resident(h, f"居民{i}")
+    with CaptureQueriesContext(connection) as many:
+        client.get(url)
+    assert len(many) == len(few)
