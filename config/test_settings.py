@@ -8,3 +8,7 @@ os.environ.setdefault("LIANHU_DATA_KEY", "test-data-key-0123456789-0123456789-ab
 from config.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Lets several test runs share one PostgreSQL server without fighting over test_<name>.
+if os.environ.get("LIANHU_TEST_DB_NAME"):
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["LIANHU_TEST_DB_NAME"]}  # noqa: F405

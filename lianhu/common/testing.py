@@ -31,7 +31,7 @@ def make_zone(name="测试区", code="410173") -> Zone:
 
 def make_office(zone: Zone, name: str | None = None) -> Office:
     n = next(_seq)
-    return Office.objects.create(zone=zone, name=name or f"测试办事处{n}", code=f"{zone.code}{100 + n:03d}000")
+    return Office.objects.create(zone=zone, name=name or f"测试办事处{n}", code=f"{zone.code}{n % 1000:03d}000")
 
 
 def make_branch(office: Office, name: str | None = None, kind=BranchKind.VILLAGE) -> Branch:

@@ -1,0 +1,34 @@
+import pytest
+from django.db import DatabaseError, connection, transaction
+from django.urls import reverse
+
+from lianhu.audit.models import Action, AuditEntry
+from lianhu.audit.services import audit_log
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_database_refuses_to_change_an_audit_entry(world):
+    entry = audit_log(actor=world.office_admin, action=Action.REVEAL, obj=world.resident_a, field="phone")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEntry.objects.filter(pk=entry.pk).update(field="id_number")
+    entry.refresh_from_db()
+    assert entry.field == "phone"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row deletes are refused by the PostgreSQL trigger")
+def test_postgresql_refuses_to_delete_a_young_audit_entry(world):
+    entry = audit_log(actor=world.office_admin, action=Action.LOGIN)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEntry.objects.filter(pk=entry.pk).delete()
+    assert AuditEntry.objects.filter(pk=entry.pk).exists()
+
+
+def test_audit_page_shows_own_office_entries_only_to_office_admin(world, client_for):
+    audit_log(actor=world.secretary_a, action=Action.REVEAL, obj=world.resident_a, field="id_number", ip="10.0.0.9")
+    audit_log(actor=world.other_office_admin, action=Action.UPDATE, obj=world.household_other)
+    body = client_for(world.office_admin).get(reverse("audit:audit_list")).content.decode()
+    assert "单雪梅" in body and "10.0.0.9" in body
+    assert world.household_other.address not in body
+    secretary_view = client_for(world.secretary_a).get(reverse("audit:audit_list")).content.decode()
+    assert "单雪梅" not in secretary_view
