@@ -78,7 +78,7 @@ class MemberForm(forms.ModelForm):
 
 class ExemptForm(forms.Form):
     reason = forms.ChoiceField(label="原因", choices=ExemptReason.choices)
-    since = forms.DateField(label="认定日期", widget=forms.DateInput(attrs={"type": "date"}))
+    since = forms.DateField(label="认定日期", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     approved_by = forms.CharField(label="认定人", max_length=50)
     post = forms.CharField(label="设岗定责", max_length=50, required=False, help_text="如：政策宣传岗、矛盾调解岗")
 
@@ -90,4 +90,4 @@ class ExemptForm(forms.Form):
 
 
 class LeftForm(forms.Form):
-    on = forms.DateField(label="转出日期", widget=forms.DateInput(attrs={"type": "date"}))
+    on = forms.DateField(label="转出日期", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
