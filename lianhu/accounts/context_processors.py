@@ -9,4 +9,5 @@ def roles(request):
         "can_edit_roster": user.can("edit_roster"),
         "can_reveal": user.can("reveal"),
         "can_view_audit": user.can("view_audit"),
+        "can_edit_org": user.can("edit_org"),
     }

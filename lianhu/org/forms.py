@@ -16,6 +16,13 @@ class GridForm(forms.ModelForm):
         model = Grid
         fields = ["name", "code"]
 
+    def clean_code(self):
+        code = clean_text(self.cleaned_data["code"])
+        branch_code = self.instance.branch.code
+        if not code.startswith(branch_code):
+            raise forms.ValidationError("网格编码的前 12 位应与支部区划代码 %(c)s 一致", params={"c": branch_code})
+        return code
+
 
 class HouseholdForm(forms.ModelForm):
     class Meta:

@@ -134,3 +134,24 @@ def test_household_list_makes_the_same_number_of_queries_for_3_or_30_rows(world,
     with CaptureQueriesContext(connection) as many:
         client.get(url)
     assert len(many) == len(few)
+
+
+def test_office_staff_creates_a_branch_and_a_grid_with_checked_codes(world, client_for):
+    client = client_for(world.office_staff)
+    url = reverse("org:branch_create") + f"?office={world.office.pk}"
+    bad = client.post(url, {"name": "新村", "kind": "village", "code": "41017310"})
+    assert "区划代码应为 12 位数字" in bad.content.decode() and 'value="新村"' in bad.content.decode()
+    assert client.post(url, {"name": "新村", "kind": "village", "code": "410173101099"}).status_code == 302
+    from lianhu.org.models import Branch, Grid
+
+    branch = Branch.objects.get(name="新村")
+    grid_url = reverse("org:grid_create") + f"?branch={branch.pk}"
+    wrong = client.post(grid_url, {"name": "一网格", "code": "410173101098001"})
+    assert "前 12 位应与支部区划代码" in wrong.content.decode()
+    assert client.post(grid_url, {"name": "一网格", "code": "410173101099001"}).status_code == 302
+    assert Grid.objects.filter(branch=branch, code="410173101099001").exists()
+
+
+def test_branch_secretary_cannot_create_branches_in_his_office(world, client_for):
+    response = client_for(world.secretary_a).get(reverse("org:branch_create") + f"?office={world.office.pk}")
+    assert response.status_code == 404
