@@ -66,6 +66,7 @@ if LIANHU_DATA_KEY and len(LIANHU_DATA_KEY) < 32:
 
 ALLOWED_HOSTS = [h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+CSRF_FAILURE_VIEW = "lianhu.common.views.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -7,7 +7,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.views import generic
 
 from lianhu.audit.services import client_ip
@@ -78,3 +78,7 @@ class ServiceFormView(ScopedMixin, generic.FormView):
 
 def paginate(request, queryset, per_page=50):
     return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+
+
+def csrf_failure(request, reason=""):
+    return render(request, "403_csrf.html", status=403)

@@ -76,3 +76,10 @@ def test_read_only_roles_get_404_on_writes_inside_their_scope(world, client, per
     target = world.household_a if persona != "advisor_b" else world.household_b
     assert client.get(reverse("org:household_edit", args=[target.pk])).status_code == 404
     assert client.post(reverse("org:reveal", args=["resident", target.residents.first().pk, "phone"])).status_code == 404
+
+
+def test_not_found_page_is_in_chinese(world, client, settings):
+    settings.DEBUG = False
+    client.force_login(world.secretary_b)
+    response = client.get(reverse("org:household_detail", args=[world.household_a.pk]))
+    assert response.status_code == 404 and "不在您的管辖范围内" in response.content.decode()
