@@ -6,10 +6,11 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from django.core.exceptions import ValidationError
+from stdnum import numdb
 from stdnum.cn import ric
-from stdnum.exceptions import InvalidComponent
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00a0\u3000\t\r\n "), None)
 
@@ -52,11 +53,8 @@ def parse_id_number(raw: str) -> IdNumber:
         kind = "foreigner" if value.startswith("9") else "resident18"
         gender = "M" if int(value[16]) % 2 else "F"
         warning = ""
-        if kind == "resident18":
-            try:
-                ric.get_birth_place(value)
-            except (KeyError, InvalidComponent):  # stdnum's table lags behind region-code changes
-                warning = f"行政区划代码 {value[:6]} 不在号码库中（可能已调整），请核对"
+        if kind == "resident18" and not region_known(value[:6]):
+            warning = f"行政区划代码 {value[:6]} 不在号码库中（可能已调整），请核对"
         return IdNumber(value, kind, birth, gender, warning)
     if re.fullmatch(r"\d{15}", value):
         birth = _birth("19" + value[6:12])
@@ -67,6 +65,16 @@ def parse_id_number(raw: str) -> IdNumber:
     raise ValidationError(
         "身份证号 %(v)s 格式不正确：应为 18 位（末位可为 X）或旧版 15 位", code="format", params={"v": value}
     )
+
+
+@lru_cache(maxsize=4096)
+def region_known(code: str) -> bool:
+    """Whether stdnum's table has ever known this region code.
+
+    The code is where the number was issued, not where the person was born, so the year ranges in
+    the table (e.g. 410184 only from 1994) are not held against a number.
+    """
+    return any("county" in props for _part, props in numdb.get("cn/loc").info(code))
 
 
 def _birth(yyyymmdd: str) -> date | None:

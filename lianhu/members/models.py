@@ -71,6 +71,9 @@ class PartyMember(SealedPersonalData):
             models.CheckConstraint(
                 name="member_reason_only_when_exempt", condition=Q(status="exempt") | Q(exempt_reason="")
             ),
+            models.UniqueConstraint(
+                fields=["id_number_hash"], condition=~Q(id_number_hash=""), name="member_id_number_unique"
+            ),
         ]
 
     def __str__(self):

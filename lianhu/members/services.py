@@ -25,12 +25,17 @@ def member_save(*, member: PartyMember, actor, ip: str | None = None, id_number:
     if phone is not None:
         member.set_phone(phone)
     member.name_initials = name_initials(member.name)
+    if member.id_number_hash:
+        clash = PartyMember.objects.filter(id_number_hash=member.id_number_hash).exclude(pk=member.pk).first()
+        if clash is not None:
+            raise ValidationError({"id_number": "该身份证号已登记为%s的党员%s" % (clash.branch.name, clash.name)})
     with transaction.atomic():
         if not creating:
             current = PartyMember.objects.select_for_update().get(pk=member.pk)
-            if member.status == MemberStatus.ACTIVE and member.capacity < current.links.active().count():
-                raise ValidationError({"capacity": "可联系户数不能少于当前已联系的户数（%d 户）" % current.links.active().count()})
-            if member.status != MemberStatus.ACTIVE and current.status == MemberStatus.ACTIVE and current.links.active().exists():
+            load = current.links.active().count()
+            if member.status == MemberStatus.ACTIVE and member.capacity < load:
+                raise ValidationError({"capacity": "可联系户数不能少于当前已联系的户数（%d 户）" % load})
+            if member.status != MemberStatus.ACTIVE and current.status == MemberStatus.ACTIVE and load:
                 raise ValidationError({"status": "该党员仍有联系户，请使用“认定不能联户”或先解除联系"})
         member.full_clean()
         member.save()
