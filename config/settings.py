@@ -154,6 +154,9 @@ SESSION_COOKIE_AGE = 60 * 60 * 12
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
+# Set only behind a reverse proxy that overwrites X-Forwarded-For; otherwise clients could forge it.
+LIANHU_TRUST_X_FORWARDED_FOR = env_bool("LIANHU_TRUST_X_FORWARDED_FOR", False)
+
 AUDIT_RETENTION_DAYS = env_int("LIANHU_AUDIT_RETENTION_DAYS", 365)
 if AUDIT_RETENTION_DAYS < 180:
     raise ImproperlyConfigured("LIANHU_AUDIT_RETENTION_DAYS must be at least 180 (audit entries are kept 180 days)")

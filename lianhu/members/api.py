@@ -1,2 +1,227 @@
-from ninja import Router
-router = Router()
+"""Party members and liaison links under /api/v1.
+
+Reads use the "view" scope; every write (members, links, exemption) uses "manage_members", for the
+object and for every foreign key in the body, so an id out of the writer's scope answers 404.
+"""
+
+import datetime as dt
+
+from django.db.models import Count, Q
+from ninja import Field, Router, Schema, Status
+from ninja.pagination import paginate
+
+from lianhu.audit.services import client_ip
+from lianhu.common.api import Page, scoped_get
+from lianhu.org.api import HouseholdRef, Ref
+from lianhu.org.models import Branch, Gender, Grid, Household
+
+from . import services
+from .models import EndReason, ExemptReason, LiaisonLink, MemberStatus, PartyMember
+
+router = Router(tags=["党员与联系户"])
+
+MANAGE = "manage_members"
+
+
+# ---- schemas ---------------------------------------------------------------------------------------
+
+
+class MemberOut(Schema):
+    id: int
+    branch: Ref
+    grid: Ref | None
+    name: str
+    gender: Gender
+    birth_date: dt.date | None
+    joined_party_on: dt.date | None
+    address: str
+    lng: float | None
+    lat: float | None
+    status: MemberStatus
+    status_label: str
+    capacity: int
+    active_links: int
+    exempt_reason: str
+    exempt_since: dt.date | None
+    exempt_approved_by: str
+    post: str
+    id_number_masked: str
+    phone_masked: str
+
+    @staticmethod
+    def resolve_status_label(obj: PartyMember):
+        return obj.get_status_display()
+
+
+class MemberCreate(Schema):
+    branch: int
+    grid: int | None = None
+    name: str
+    gender: Gender
+    birth_date: dt.date | None = None
+    joined_party_on: dt.date | None = None
+    address: str = ""
+    lng: float | None = None
+    lat: float | None = None
+    capacity: int = Field(10, ge=0)
+    post: str = ""
+    id_number: str | None = None
+    phone: str | None = None
+
+
+class MemberUpdate(Schema):
+    """Status changes have their own endpoint (exempt); the rest is edited here.
+
+    A field left out stays as it is; null is accepted only where the field may be empty.
+    """
+
+    branch: int = None
+    grid: int | None = None
+    name: str = None
+    gender: Gender = None
+    birth_date: dt.date | None = None
+    joined_party_on: dt.date | None = None
+    address: str = None
+    lng: float | None = None
+    lat: float | None = None
+    capacity: int = Field(None, ge=0)
+    post: str = None
+    id_number: str = Field(None, description="空字符串表示清除")
+    phone: str = Field(None, description="空字符串表示清除")
+
+
+class ExemptIn(Schema):
+    reason: ExemptReason
+    since: dt.date
+    approved_by: str = Field(..., min_length=1)
+    post: str = ""
+
+
+class ExemptOut(Schema):
+    released: int = Field(..., description="因此解除联系、需要重新安排党员的户数")
+
+
+class LinkOut(Schema):
+    id: int
+    member: Ref
+    household: HouseholdRef
+    started_on: dt.date
+    ended_on: dt.date | None
+    end_reason: str
+    end_reason_label: str
+    is_active: bool
+
+    @staticmethod
+    def resolve_end_reason_label(obj: LiaisonLink):
+        return obj.get_end_reason_display()
+
+
+class LinkCreate(Schema):
+    member: int
+    household: int
+
+
+# ---- members --------------------------------------------------------------------------------------
+
+SEALED = ("id_number", "phone")
+
+
+def _members():
+    return PartyMember.objects.select_related("branch", "grid").annotate(
+        active_links=Count("links", filter=Q(links__ended_on__isnull=True))
+    )
+
+
+@router.get("/members", response=list[MemberOut])
+@paginate(Page)
+def member_list(request, branch: int | None = None, status: MemberStatus | None = None, q: str = ""):
+    """q: part of the name, or the start of its pinyin initials."""
+    members = _members().visible_to(request.user)
+    if branch is not None:
+        members = members.filter(branch_id=branch)
+    if status is not None:
+        members = members.filter(status=status)
+    if q := q.strip():
+        members = members.filter(Q(name__contains=q) | Q(name_initials__startswith=q.lower()))
+    return members
+
+
+@router.get("/members/{member_id}", response=MemberOut)
+def member_detail(request, member_id: int):
+    return scoped_get(request, PartyMember, member_id, queryset=_members())
+
+
+def _resolve_member_keys(request, data: dict) -> dict:
+    if "branch" in data:
+        data["branch"] = scoped_get(request, Branch, data["branch"], MANAGE)
+    if data.get("grid") is not None:
+        data["grid"] = scoped_get(request, Grid, data["grid"], MANAGE)
+    return data
+
+
+@router.post("/members", response={201: MemberOut})
+def member_create(request, payload: MemberCreate):
+    data = _resolve_member_keys(request, payload.dict())
+    sealed = {name: data.pop(name) for name in SEALED}
+    member = services.member_save(member=PartyMember(**data), actor=request.user, ip=client_ip(request), **sealed)
+    return Status(201, scoped_get(request, PartyMember, member.pk, queryset=_members()))
+
+
+@router.patch("/members/{member_id}", response=MemberOut)
+def member_update(request, member_id: int, payload: MemberUpdate):
+    member = scoped_get(request, PartyMember, member_id, MANAGE)
+    data = _resolve_member_keys(request, payload.dict(exclude_unset=True))
+    sealed = {name: data.pop(name) for name in SEALED if name in data}
+    for name, value in data.items():
+        setattr(member, name, value)
+    services.member_save(member=member, actor=request.user, ip=client_ip(request), **sealed)
+    return scoped_get(request, PartyMember, member.pk, queryset=_members())
+
+
+@router.post("/members/{member_id}/exempt", response=ExemptOut)
+def member_exempt(request, member_id: int, payload: ExemptIn):
+    """认定不能联户: the member keeps a post (设岗定责) and his households are released."""
+    member = scoped_get(request, PartyMember, member_id, MANAGE)
+    released = services.member_mark_exempt(member=member, actor=request.user, ip=client_ip(request), **payload.dict())
+    return {"released": released}
+
+
+# ---- links ----------------------------------------------------------------------------------------
+
+
+def _links():
+    return LiaisonLink.objects.select_related("member", "household")
+
+
+@router.get("/links", response=list[LinkOut])
+@paginate(Page)
+def link_list(request, member: int | None = None, household: int | None = None, active: bool | None = None):
+    links = _links().visible_to(request.user)
+    if member is not None:
+        links = links.filter(member_id=member)
+    if household is not None:
+        links = links.filter(household_id=household)
+    if active is not None:
+        links = links.filter(ended_on__isnull=active)
+    return links
+
+
+@router.get("/links/{link_id}", response=LinkOut)
+def link_detail(request, link_id: int):
+    return scoped_get(request, LiaisonLink, link_id, queryset=_links())
+
+
+@router.post("/links", response={201: LinkOut})
+def link_create(request, payload: LinkCreate):
+    """Link a household to a member; a household that already has one is moved to this member."""
+    member = scoped_get(request, PartyMember, payload.member, MANAGE)
+    household = scoped_get(request, Household, payload.household, MANAGE)
+    link = services.link_create(member=member, household=household, actor=request.user, ip=client_ip(request))
+    return Status(201, scoped_get(request, LiaisonLink, link.pk, queryset=_links()))
+
+
+@router.post("/links/{link_id}/end", response=LinkOut)
+def link_end(request, link_id: int):
+    link = scoped_get(request, LiaisonLink, link_id, MANAGE)
+    services.link_end(link=link, actor=request.user, ip=client_ip(request), reason=EndReason.MANUAL)
+    return scoped_get(request, LiaisonLink, link.pk, queryset=_links())

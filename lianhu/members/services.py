@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from lianhu.audit.models import Action
 from lianhu.audit.services import audit_log
+from lianhu.common.models import refuse_duplicate_id_number
 from lianhu.common.pinyin import name_initials
 from lianhu.org.models import Household
 
@@ -25,20 +26,26 @@ def member_save(*, member: PartyMember, actor, ip: str | None = None, id_number:
     if phone is not None:
         member.set_phone(phone)
     member.name_initials = name_initials(member.name)
+    if member.grid_id and member.grid.branch_id != member.branch_id:
+        raise ValidationError({"grid": "网格不属于所选支部"})
     if member.id_number_hash:
-        clash = PartyMember.objects.filter(id_number_hash=member.id_number_hash).exclude(pk=member.pk).first()
-        if clash is not None:
-            raise ValidationError({"id_number": "该身份证号已登记为%s的党员%s" % (clash.branch.name, clash.name)})
+        refuse_duplicate_id_number(PartyMember.objects.filter(id_number_hash=member.id_number_hash).exclude(pk=member.pk), actor)
     with transaction.atomic():
         if not creating:
             current = PartyMember.objects.select_for_update().get(pk=member.pk)
             load = current.links.active().count()
             if member.status == MemberStatus.ACTIVE and member.capacity < load:
                 raise ValidationError({"capacity": "可联系户数不能少于当前已联系的户数（%d 户）" % load})
+            if current.branch_id != member.branch_id and load:
+                raise ValidationError({"branch": "该党员仍有联系户，请先解除联系再调往其他支部"})
             if member.status != MemberStatus.ACTIVE and current.status == MemberStatus.ACTIVE and load:
                 raise ValidationError({"status": "该党员仍有联系户，请使用“认定不能联户”或先解除联系"})
-        member.full_clean()
-        member.save()
+        member.full_clean(validate_constraints=False)
+        try:
+            with transaction.atomic():
+                member.save()
+        except IntegrityError:
+            raise ValidationError({"id_number": "该身份证号已经登记"}) from None
         audit_log(actor=actor, action=Action.CREATE if creating else Action.UPDATE, obj=member, ip=ip)
     return member
 

@@ -1,2 +1,325 @@
-from ninja import Router
-router = Router()
+"""Offices, branches, grids, households and residents under /api/v1.
+
+Reads use the "view" scope, writes the "edit_roster" scope, for the object and for every foreign key
+in the body, so an id out of the writer's scope answers 404 exactly like a missing one.
+Residents are only ever shown masked; the clear value goes through the audited reveal.
+"""
+
+import datetime as dt
+from typing import Literal
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.http import Http404
+from ninja import Field, Router, Schema, Status
+from ninja.pagination import paginate
+
+from lianhu.audit.services import client_ip, personal_data_reveal
+from lianhu.common.api import Page, scoped_get
+from lianhu.common.models import id_number_hash
+from lianhu.members.models import LiaisonLink
+
+from . import services
+from .models import Branch, BranchKind, CareTag, Gender, Grid, Household, Office, Relation, Resident, SensitiveTag
+
+router = Router(tags=["组织与户籍"])
+
+ROSTER = "edit_roster"
+
+
+# ---- schemas ---------------------------------------------------------------------------------------
+
+
+class Ref(Schema):
+    id: int
+    name: str
+
+
+class HouseholdRef(Schema):
+    id: int
+    code: str
+    address: str
+
+
+class OfficeOut(Schema):
+    id: int
+    name: str
+    code: str
+    zone: Ref
+
+
+class BranchOut(Schema):
+    id: int
+    name: str
+    kind: BranchKind
+    kind_label: str
+    code: str
+    office: Ref
+
+    @staticmethod
+    def resolve_kind_label(obj: Branch):
+        return obj.get_kind_display()
+
+
+class GridOut(Schema):
+    id: int
+    name: str
+    code: str
+    branch: Ref
+
+
+class HouseholdOut(Schema):
+    id: int
+    code: str
+    address: str
+    villager_group: str
+    branch: Ref
+    grid: Ref
+    lng: float | None
+    lat: float | None
+    self_built: bool
+    floors: int | None
+    built_year: int | None
+    notes: str
+    last_visited_at: dt.datetime | None
+    active_member: Ref | None
+
+    @staticmethod
+    def resolve_active_member(obj: Household):
+        links = obj.current_links  # prefetched by _households()
+        return links[0].member if links else None
+
+
+class HouseholdCreate(Schema):
+    branch: int
+    grid: int
+    address: str
+    code: str = Field("", description="留空则按支部代码自动编号")
+    villager_group: str = ""
+    lng: float | None = None
+    lat: float | None = None
+    self_built: bool = False
+    floors: int | None = Field(None, ge=0)
+    built_year: int | None = None
+    notes: str = ""
+
+
+# In the PATCH schemas a field left out stays as it is; null is accepted only where the field may be
+# empty (a non-optional type with a None default: pydantic does not validate defaults).
+class HouseholdUpdate(Schema):
+    branch: int = None
+    grid: int = None
+    address: str = None
+    code: str = None
+    villager_group: str = None
+    lng: float | None = None
+    lat: float | None = None
+    self_built: bool = None
+    floors: int | None = Field(None, ge=0)
+    built_year: int | None = None
+    notes: str = None
+
+
+class ResidentOut(Schema):
+    """Masked: never the cipher or hash columns, never the sensitive tags."""
+
+    id: int
+    household: HouseholdRef
+    name: str
+    gender: Gender
+    birth_date: dt.date | None
+    relation: Relation
+    care_tags: list[str]
+    id_number_masked: str
+    phone_masked: str
+
+
+class ResidentCreate(Schema):
+    household: int
+    name: str
+    gender: Gender
+    birth_date: dt.date | None = None
+    relation: Relation = Relation.HEAD
+    care_tags: list[CareTag] = []
+    id_number: str | None = None
+    phone: str | None = None
+    sensitive_tags: list[SensitiveTag] | None = None
+
+
+class ResidentUpdate(Schema):
+    household: int = None
+    name: str = None
+    gender: Gender = None
+    birth_date: dt.date | None = None
+    relation: Relation = None
+    care_tags: list[CareTag] = None
+    id_number: str = Field(None, description="空字符串表示清除")
+    phone: str = Field(None, description="空字符串表示清除")
+    sensitive_tags: list[SensitiveTag] = Field(None, description="空列表表示清除")
+
+
+class RevealIn(Schema):
+    field: Literal["id_number", "phone", "sensitive_tags"]
+
+
+class RevealOut(Schema):
+    field: str
+    value: str
+
+
+# ---- offices, branches, grids (read-only here) ----------------------------------------------------
+
+
+@router.get("/offices", response=list[OfficeOut])
+@paginate(Page)
+def office_list(request):
+    return Office.objects.visible_to(request.user).select_related("zone")
+
+
+@router.get("/offices/{office_id}", response=OfficeOut)
+def office_detail(request, office_id: int):
+    return scoped_get(request, Office, office_id, queryset=Office.objects.select_related("zone"))
+
+
+@router.get("/branches", response=list[BranchOut])
+@paginate(Page)
+def branch_list(request, office: int | None = None):
+    branches = Branch.objects.visible_to(request.user).select_related("office")
+    if office is not None:
+        branches = branches.filter(office_id=office)
+    return branches
+
+
+@router.get("/branches/{branch_id}", response=BranchOut)
+def branch_detail(request, branch_id: int):
+    return scoped_get(request, Branch, branch_id, queryset=Branch.objects.select_related("office"))
+
+
+@router.get("/grids", response=list[GridOut])
+@paginate(Page)
+def grid_list(request, branch: int | None = None):
+    grids = Grid.objects.visible_to(request.user).select_related("branch")
+    if branch is not None:
+        grids = grids.filter(branch_id=branch)
+    return grids
+
+
+@router.get("/grids/{grid_id}", response=GridOut)
+def grid_detail(request, grid_id: int):
+    return scoped_get(request, Grid, grid_id, queryset=Grid.objects.select_related("branch"))
+
+
+# ---- households -----------------------------------------------------------------------------------
+
+
+def _households():
+    current = LiaisonLink.objects.active().select_related("member")
+    return Household.objects.select_related("branch", "grid").prefetch_related(
+        Prefetch("links", queryset=current, to_attr="current_links")
+    )
+
+
+@router.get("/households", response=list[HouseholdOut])
+@paginate(Page)
+def household_list(request, branch: int | None = None, grid: int | None = None, linked: bool | None = None,
+                   q: str = ""):
+    households = _households().visible_to(request.user)
+    if branch is not None:
+        households = households.filter(branch_id=branch)
+    if grid is not None:
+        households = households.filter(grid_id=grid)
+    if linked is not None:
+        has_member = Exists(LiaisonLink.objects.active().filter(household=OuterRef("pk")))
+        households = households.filter(has_member if linked else ~has_member)
+    if q := q.strip():
+        households = households.filter(Q(address__icontains=q) | Q(code__icontains=q))
+    return households
+
+
+@router.get("/households/{household_id}", response=HouseholdOut)
+def household_detail(request, household_id: int):
+    return scoped_get(request, Household, household_id, queryset=_households())
+
+
+@router.post("/households", response={201: HouseholdOut})
+def household_create(request, payload: HouseholdCreate):
+    data = payload.dict()
+    data["branch"] = scoped_get(request, Branch, data["branch"], ROSTER)
+    data["grid"] = scoped_get(request, Grid, data["grid"], ROSTER)
+    household = services.household_save(household=Household(**data), actor=request.user, ip=client_ip(request))
+    return Status(201, scoped_get(request, Household, household.pk, queryset=_households()))
+
+
+@router.patch("/households/{household_id}", response=HouseholdOut)
+def household_update(request, household_id: int, payload: HouseholdUpdate):
+    household = scoped_get(request, Household, household_id, ROSTER)
+    data = payload.dict(exclude_unset=True)
+    if "branch" in data:
+        data["branch"] = scoped_get(request, Branch, data["branch"], ROSTER)
+    if "grid" in data:
+        data["grid"] = scoped_get(request, Grid, data["grid"], ROSTER)
+    for name, value in data.items():
+        setattr(household, name, value)
+    services.household_save(household=household, actor=request.user, ip=client_ip(request))
+    return scoped_get(request, Household, household.pk, queryset=_households())
+
+
+# ---- residents ------------------------------------------------------------------------------------
+
+SEALED = ("id_number", "phone", "sensitive_tags")
+
+
+def _residents():
+    return Resident.objects.select_related("household")
+
+
+@router.get("/residents", response=list[ResidentOut])
+@paginate(Page)
+def resident_list(request, household: int | None = None, q: str = "", id_number: str = ""):
+    """q: part of the name, or the start of its pinyin initials (单雪梅 → sxm); id_number: exact match."""
+    residents = _residents().visible_to(request.user)
+    if household is not None:
+        residents = residents.filter(household_id=household)
+    if q := q.strip():
+        residents = residents.filter(Q(name__contains=q) | Q(name_initials__startswith=q.lower()))
+    if id_number.strip():
+        residents = residents.filter(id_number_hash=id_number_hash(id_number))
+    return residents
+
+
+@router.get("/residents/{resident_id}", response=ResidentOut)
+def resident_detail(request, resident_id: int):
+    return scoped_get(request, Resident, resident_id, queryset=_residents())
+
+
+@router.post("/residents", response={201: ResidentOut})
+def resident_create(request, payload: ResidentCreate):
+    data = payload.dict()
+    sealed = {name: data.pop(name) for name in SEALED}
+    data["household"] = scoped_get(request, Household, data["household"], ROSTER)
+    resident = services.resident_save(resident=Resident(**data), actor=request.user, ip=client_ip(request), **sealed)
+    return Status(201, scoped_get(request, Resident, resident.pk, queryset=_residents()))
+
+
+@router.patch("/residents/{resident_id}", response=ResidentOut)
+def resident_update(request, resident_id: int, payload: ResidentUpdate):
+    resident = scoped_get(request, Resident, resident_id, ROSTER)
+    data = payload.dict(exclude_unset=True)
+    sealed = {name: data.pop(name) for name in SEALED if name in data}
+    if "household" in data:
+        data["household"] = scoped_get(request, Household, data["household"], ROSTER)
+    for name, value in data.items():
+        setattr(resident, name, value)
+    services.resident_save(resident=resident, actor=request.user, ip=client_ip(request), **sealed)
+    return scoped_get(request, Resident, resident.pk, queryset=_residents())
+
+
+@router.post("/residents/{resident_id}/reveal", response=RevealOut)
+def resident_reveal(request, resident_id: int, payload: RevealIn):
+    """The clear value of one masked field; audited. Users who may not reveal it get 404."""
+    resident = scoped_get(request, Resident, resident_id)
+    try:
+        value = personal_data_reveal(user=request.user, obj=resident, field=payload.field, ip=client_ip(request))
+    except PermissionDenied:
+        raise Http404 from None
+    return {"field": payload.field, "value": value}

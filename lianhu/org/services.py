@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from lianhu.audit.models import Action
 from lianhu.audit.services import audit_log
+from lianhu.common.models import refuse_duplicate_id_number
 from lianhu.common.pinyin import name_initials
 
 from .models import Household, Resident
@@ -16,6 +17,9 @@ def household_save(*, household: Household, actor, ip: str | None = None) -> Hou
     creating = household.pk is None
     if household.grid_id and household.branch_id and household.grid.branch_id != household.branch_id:
         raise ValidationError({"grid": "网格不属于该户所在的支部"})
+    if not creating and Household.objects.filter(pk=household.pk).exclude(branch_id=household.branch_id).exists():
+        if household.links.filter(ended_on__isnull=True).exists():
+            raise ValidationError({"branch": "该户仍由本支部党员联系，请先解除联系再迁往其他支部"})
     if household.branch_id and not household.code:
         household.code = next_household_code(household.branch)
     household.full_clean()
@@ -56,11 +60,15 @@ def resident_save(*, resident: Resident, actor, ip: str | None = None, id_number
         resident.set_sensitive_tags(sensitive_tags)
     resident.name_initials = name_initials(resident.name)
     if resident.id_number_hash:
-        clash = Resident.objects.filter(id_number_hash=resident.id_number_hash).exclude(pk=resident.pk).first()
-        if clash is not None:
-            raise ValidationError({"id_number": "该身份证号已登记在户 %s（%s）" % (clash.household.code, clash.name)})
-    resident.full_clean(exclude=["household"] if resident.household_id else None)
-    with transaction.atomic():
-        resident.save()
-        audit_log(actor=actor, action=Action.CREATE if creating else Action.UPDATE, obj=resident, ip=ip)
+        clash = Resident.objects.filter(id_number_hash=resident.id_number_hash).exclude(pk=resident.pk)
+        refuse_duplicate_id_number(clash, actor)
+    resident.full_clean(exclude=["household"] if resident.household_id else None, validate_constraints=False)
+    try:
+        with transaction.atomic():
+            resident.save()
+            audit_log(actor=actor, action=Action.CREATE if creating else Action.UPDATE, obj=resident, ip=ip)
+    except IntegrityError:
+        # Two saves with the same ID number raced past the check above; the unique index stopped one.
+        raise ValidationError({"id_number": "该身份证号已经登记"}) from None
     return resident
+

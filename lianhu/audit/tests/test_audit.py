@@ -32,3 +32,13 @@ def test_audit_page_shows_own_office_entries_only_to_office_admin(world, client_
     assert world.household_other.address not in body
     secretary_view = client_for(world.secretary_a).get(reverse("audit:audit_list")).content.decode()
     assert "单雪梅" not in secretary_view
+
+
+def test_forwarded_address_is_used_only_when_the_proxy_is_trusted(rf, settings):
+    from lianhu.audit.services import client_ip
+
+    request = rf.get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.7, 10.0.0.1")
+    settings.LIANHU_TRUST_X_FORWARDED_FOR = False
+    assert client_ip(request) == "10.0.0.1"
+    settings.LIANHU_TRUST_X_FORWARDED_FOR = True
+    assert client_ip(request) == "203.0.113.7"

@@ -155,3 +155,20 @@ def test_office_staff_creates_a_branch_and_a_grid_with_checked_codes(world, clie
 def test_branch_secretary_cannot_create_branches_in_his_office(world, client_for):
     response = client_for(world.secretary_a).get(reverse("org:branch_create") + f"?office={world.office.pk}")
     assert response.status_code == 404
+
+
+def test_a_duplicate_id_number_from_another_branch_does_not_say_who_holds_it(world, client_for):
+    response = client_for(world.secretary_b).post(reverse("org:resident_create", args=[world.household_b.pk]),
+                                                  {"name": "试探", "gender": "F", "relation": "户主",
+                                                   "id_number": "360426199101010071"})
+    body = response.content.decode()
+    assert "已在其他支部登记" in body
+    assert "单雪梅" not in body and world.household_a.code not in body
+
+
+def test_a_linked_household_cannot_move_to_another_branch(world, client_for):
+    response = client_for(world.office_admin).post(reverse("org:household_edit", args=[world.household_a.pk]), {
+        "branch": world.branch_b.pk, "grid": world.grid_b.pk, "address": world.household_a.address})
+    assert "请先解除联系" in response.content.decode()
+    world.household_a.refresh_from_db()
+    assert world.household_a.branch_id == world.branch_a.pk
