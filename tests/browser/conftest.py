@@ -39,7 +39,7 @@ TIMEOUT_MS = 10_000
 
 def _unavailable(reason: str):
     if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} (CI=true: browser tests must run; `make browsers` installs Chromium)", pytrace=False)
+        pytest.fail(f"{reason} (CI=true: browser tests must run, not skip)", pytrace=False)
     pytest.skip(reason)
 
 

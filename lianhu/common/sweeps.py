@@ -1,0 +1,92 @@
+"""Periodic sweeps run by the background worker (`manage.py worker`), without anyone clicking.
+
+A sweep is a function without arguments that does one pass of housekeeping and returns a short
+summary of what it did (logged by the worker). Register one with `@sweep("name")`. Sweeps live in
+this module or in an app's own `sweeps.py`, which the worker imports at start-up. A sweep must be
+safe to run at any time and any number of times: it reads what is due now and acts only on that.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+SweepFunc = Callable[[], str]
+
+registry: dict[str, SweepFunc] = {}
+
+
+def sweep(name: str) -> Callable[[SweepFunc], SweepFunc]:
+    """Register a function as the sweep `name`."""
+
+    def register(func: SweepFunc) -> SweepFunc:
+        if name in registry and registry[name] is not func:
+            raise ValueError(f"sweep {name!r} is registered twice")
+        registry[name] = func
+        return func
+
+    return register
+
+
+def autodiscover() -> None:
+    """Import every installed app's `sweeps` module, so their @sweep registrations take effect."""
+    from django.utils.module_loading import autodiscover_modules
+
+    autodiscover_modules("sweeps")
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    name: str
+    ok: bool
+    summary: str
+    seconds: float
+
+
+def run_sweeps(names: list[str] | None = None) -> list[SweepResult]:
+    """Run the named sweeps (all, by default) once; one failing sweep does not stop the others."""
+    results = []
+    for name in names or sorted(registry):
+        func = registry[name]
+        started = time.monotonic()
+        try:
+            summary, ok = func(), True
+        except Exception as exc:
+            logger.exception("sweep %s failed", name)
+            summary, ok = f"failed: {exc.__class__.__name__}: {exc}", False
+        results.append(SweepResult(name=name, ok=ok, summary=summary, seconds=time.monotonic() - started))
+    return results
+
+
+# Audit entries are kept at least this long, whatever the setting says; on PostgreSQL a trigger also
+# refuses to delete younger ones (audit migration 0002).
+AUDIT_MINIMUM_DAYS = 180
+AUDIT_DELETE_BATCH = 5000
+
+
+@sweep("audit_retention")
+def audit_retention() -> str:
+    """Delete audit entries older than settings.AUDIT_RETENTION_DAYS (never younger than 180 days)."""
+    from lianhu.audit.models import AuditEntry
+
+    days = max(settings.AUDIT_RETENTION_DAYS, AUDIT_MINIMUM_DAYS)
+    # One hour of slack, so a clock running a little ahead of the database's never asks the
+    # PostgreSQL trigger to delete a row it considers too young (which would fail the whole batch).
+    cutoff = timezone.now() - dt.timedelta(days=days, hours=1)
+    deleted = 0
+    # In batches, so the web server is not kept waiting on a long SQLite write lock.
+    while True:
+        ids = list(AuditEntry.objects.filter(at__lt=cutoff).order_by("pk").values_list("pk", flat=True)[:AUDIT_DELETE_BATCH])
+        if not ids:
+            break
+        count, _ = AuditEntry.objects.filter(pk__in=ids).delete()
+        deleted += count
+    return f"deleted {deleted} audit entries older than {days} days (before {timezone.localtime(cutoff):%Y-%m-%d %H:%M})"

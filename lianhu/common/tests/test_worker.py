@@ -1,0 +1,106 @@
+import datetime as dt
+import io
+import os
+import signal
+from unittest import mock
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from lianhu.audit.models import Action, AuditEntry
+from lianhu.common import sweeps
+
+pytestmark = pytest.mark.django_db
+
+
+def make_entry(age_days: float, label: str) -> AuditEntry:
+    """An audit entry written `age_days` ago (auto_now_add takes `at` from timezone.now, and updates are refused)."""
+    written_at = timezone.now() - dt.timedelta(days=age_days)
+    with mock.patch("django.utils.timezone.now", return_value=written_at):
+        return AuditEntry.objects.create(action=Action.LOGIN, actor_label=label)
+
+
+def run_worker(*args) -> str:
+    out = io.StringIO()
+    call_command("worker", *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def extra_sweeps(monkeypatch):
+    """Register sweeps for one test only."""
+    monkeypatch.setattr(sweeps, "registry", dict(sweeps.registry))
+    return sweeps.registry
+
+
+def test_once_deletes_entries_older_than_retention_and_keeps_younger_ones(settings):
+    settings.AUDIT_RETENTION_DAYS = 365
+    old = make_entry(400, "old")
+    young = make_entry(200, "young")
+
+    output = run_worker("--once")
+
+    assert not AuditEntry.objects.filter(pk=old.pk).exists()
+    assert AuditEntry.objects.filter(pk=young.pk).exists()
+    assert "sweep audit_retention: deleted 1 audit entries older than 365 days" in output
+
+
+def test_retention_never_deletes_entries_younger_than_180_days(settings):
+    settings.AUDIT_RETENTION_DAYS = 30  # below the floor: settings refuses it, the sweep must too
+    entry = make_entry(100, "recent")
+
+    run_worker("--once", "--sweep", "audit_retention")
+
+    assert AuditEntry.objects.filter(pk=entry.pk).exists()
+
+
+def test_a_failing_sweep_is_reported_and_the_others_still_run(extra_sweeps):
+    ran = []
+
+    @sweeps.sweep("broken")
+    def broken():
+        raise RuntimeError("disk on fire")
+
+    @sweeps.sweep("zz_after_broken")
+    def after():
+        ran.append(True)
+        return "fine"
+
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="broken"):
+        call_command("worker", "--once", stdout=out)
+
+    assert ran == [True]
+    assert "sweep broken: failed: RuntimeError: disk on fire" in out.getvalue()
+    assert "sweep zz_after_broken: fine" in out.getvalue()
+
+
+def test_it_rejects_an_unknown_sweep():
+    with pytest.raises(CommandError, match="unknown sweep"):
+        run_worker("--once", "--sweep", "no_such_sweep")
+
+
+def test_the_same_name_cannot_be_registered_twice(extra_sweeps):
+    sweeps.sweep("twice")(lambda: "one")
+    with pytest.raises(ValueError):
+        sweeps.sweep("twice")(lambda: "two")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_stops_the_loop_after_the_current_pass(extra_sweeps, signum):
+    passes = []
+
+    @sweeps.sweep("signals_itself")
+    def signals_itself():
+        passes.append(True)
+        os.kill(os.getpid(), signum)
+        return "sent"
+
+    before = signal.getsignal(signum)
+    output = run_worker("--interval", "3600", "--sweep", "signals_itself")  # would sleep an hour if not stopped
+
+    assert passes == [True]
+    assert "stopping after the current sweep" in output
+    assert "worker stopped" in output
+    assert signal.getsignal(signum) is before
