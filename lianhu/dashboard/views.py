@@ -4,7 +4,7 @@ from django.shortcuts import redirect, render
 
 from lianhu.accounts.models import Role
 from lianhu.common.views import scoped_get_or_404
-from lianhu.org.models import Household, Office, Resident, Zone
+from lianhu.org.models import Household, Office, Relation, Resident, Zone
 
 from .selectors import office_figures, seed_sentence
 
@@ -68,4 +68,9 @@ def my_households(request):
         if member is not None
         else Household.objects.none()
     )
+    households = list(households)
+    for h in households:
+        # One chip per special group, however many residents of the household share it.
+        h.care_tags = sorted({tag for r in h.residents.all() for tag in r.care_tags})
+        h.head = next((r for r in h.residents.all() if r.relation == Relation.HEAD), None)
     return render(request, "dashboard/my_households.html", {"member": member, "households": households})

@@ -92,3 +92,12 @@ def test_login_page_is_chinese_and_a_wrong_password_is_logged_without_it(world, 
     assert "登录" in response.content.decode()
     entry = AuditEntry.objects.get(action=Action.LOGIN_FAILED)
     assert entry.detail == {"username": "secretary_a"}
+
+
+def test_my_households_shows_each_special_group_once_per_household(world, client_for):
+    from lianhu.common.testing import make_resident
+
+    make_resident(world.household_a, "单大海", gender="M", relation="配偶", care_tags=["独居老人"])
+    body = client_for(world.member_user).get(reverse("dashboard:my_households")).content.decode()
+    assert body.count('<span class="tag">独居老人</span>') == 1
+    assert "户主 单雪梅" in body
