@@ -101,3 +101,15 @@ def test_my_households_shows_each_special_group_once_per_household(world, client
     body = client_for(world.member_user).get(reverse("dashboard:my_households")).content.decode()
     assert body.count('<span class="tag">独居老人</span>') == 1
     assert "户主 单雪梅" in body
+
+
+def test_five_wrong_passwords_lock_the_account_on_that_address_for_a_while(world, client):
+    from lianhu.common.testing import PASSWORD
+
+    url = reverse("accounts:login")
+    for _ in range(5):
+        client.post(url, {"username": "secretary_a", "password": "wrong"}, REMOTE_ADDR="10.9.9.9")
+    locked = client.post(url, {"username": "secretary_a", "password": PASSWORD}, REMOTE_ADDR="10.9.9.9")
+    assert locked.status_code == 429 and "暂时无法登录" in locked.content.decode()
+    elsewhere = client.post(url, {"username": "secretary_a", "password": PASSWORD}, REMOTE_ADDR="10.8.8.8")
+    assert elsewhere.status_code == 302

@@ -3,6 +3,7 @@ from io import StringIO
 
 import pytest
 from django.contrib.auth import authenticate
+from django.test import RequestFactory
 from django.core.management import call_command
 from django.db import transaction
 from django.db.models import Count, F, Q
@@ -156,7 +157,7 @@ def test_demo_accounts_log_in_with_the_shared_password_and_hold_their_roles():
         "fenhoulv": Role.BRANCH_SECRETARY, "member": Role.MEMBER, "grid": Role.GRID_WORKER, "advisor": Role.ADVISOR,
     }
     for username in roles:
-        assert authenticate(username=username, password=DEMO_PASSWORD) is not None
+        assert authenticate(RequestFactory().post("/accounts/login/"), username=username, password=DEMO_PASSWORD) is not None
     assert not User.objects.filter(is_superuser=True).exists()
 
 
