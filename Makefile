@@ -27,7 +27,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 help:
 	@echo "make demo      bring the product up with demo data on http://127.0.0.1:8000 (SQLite)"
 	@echo "make test      run the tests (DATABASE_URL=postgres://... make test for PostgreSQL)"
-	@echo "make bench     measure server time of the main pages against a bare Django view"
+	@echo "make bench     measure server time of the main pages against a bare Django view, and the 100k-row import"
 	@echo "make install   virtualenv + Python packages + npm assets"
 	@echo "make keys      write data/local.env with DJANGO_SECRET_KEY and LIANHU_DATA_KEY if missing"
 	@echo "make browsers  apt-get install Chromium and a Chinese font for the browser tests"
@@ -76,6 +76,8 @@ test: install
 
 bench: install
 	$(PY) bench/run.py $(if $(BENCH_DATABASE_URL),--database-url "$(BENCH_DATABASE_URL)") $(ARGS)
+	$(PY) bench/bench_import.py $(if $(BENCH_DATABASE_URL),--database-url "$(BENCH_DATABASE_URL)")
+	$(PY) bench/bench_solver.py $(if $(BENCH_DATABASE_URL),--demo-database-url "$(BENCH_DATABASE_URL)")
 
 browsers:
 	@if [ -x /usr/bin/chromium ] && dpkg -s fonts-wqy-microhei >/dev/null 2>&1; then

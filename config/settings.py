@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "axes",
+    "ninja",  # serves the API docs page's assets locally instead of from a CDN
     "lianhu.common",
     "lianhu.accounts",
     "lianhu.audit",
@@ -104,6 +105,7 @@ AXES_FAILURE_LIMIT = env_int("LIANHU_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = 0.25
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "lianhu.audit.services.client_ip"  # the same address the audit log records
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
 

@@ -10,4 +10,5 @@ def roles(request):
         "can_reveal": user.can("reveal"),
         "can_view_audit": user.can("view_audit"),
         "can_edit_org": user.can("edit_org"),
+        "can_edit_grids": user.can("edit_grids"),
     }

@@ -53,9 +53,9 @@ class Role(models.TextChoices):
 # What each role may do, by action. "view" is implied for every role (within its scope).
 ROLE_ACTIONS: dict[str, set[str]] = {
     Role.ZONE_ADMIN: {"view", "view_audit", "edit_org"},
-    Role.OFFICE_ADMIN: {"view", "view_audit", "edit_org", "edit_roster", "manage_members", "reveal"},
-    Role.OFFICE_STAFF: {"view", "edit_org", "edit_roster", "manage_members", "reveal"},
-    Role.BRANCH_SECRETARY: {"view", "edit_roster", "manage_members", "reveal"},
+    Role.OFFICE_ADMIN: {"view", "view_audit", "edit_org", "edit_grids", "edit_roster", "manage_members", "reveal"},
+    Role.OFFICE_STAFF: {"view", "edit_org", "edit_grids", "edit_roster", "manage_members", "reveal"},
+    Role.BRANCH_SECRETARY: {"view", "edit_grids", "edit_roster", "manage_members", "reveal"},
     Role.GRID_WORKER: {"view", "edit_roster", "reveal"},
     Role.MEMBER: {"view"},
     Role.ADVISOR: {"view"},

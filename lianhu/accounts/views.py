@@ -34,7 +34,8 @@ def tokens(request):
     if request.method == "POST":
         with transaction.atomic():
             if "revoke" in request.POST:
-                token = request.user.api_tokens.filter(pk=request.POST["revoke"], revoked_at__isnull=True).first()
+                pk = request.POST["revoke"]
+                token = request.user.api_tokens.filter(pk=pk, revoked_at__isnull=True).first() if pk.isdigit() else None
                 if token:
                     token.revoked_at = timezone.now()
                     token.save(update_fields=["revoked_at"])

@@ -9,6 +9,7 @@ class Action(models.TextChoices):
     UPDATE = "update", "修改"
     DELETE = "delete", "删除"
     REVEAL = "reveal", "查看敏感信息"
+    LOOKUP = "lookup", "按身份证号查找"
     EXPORT = "export", "导出"
     LOGIN = "login", "登录"
     LOGIN_FAILED = "login_failed", "登录失败"
@@ -22,15 +23,20 @@ class AuditEntry(models.Model):
     """One thing someone did, when, from where, to which object. Append-only (a trigger refuses updates)."""
 
     at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+    # DO_NOTHING without a database constraint: the entry is append-only (SET_NULL would be an UPDATE the
+    # trigger refuses), and actor_label keeps who it was after the user is gone.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="操作人"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
+        related_name="+", verbose_name="操作人",
     )
     actor_label = models.CharField("操作人", max_length=150, blank=True)
     action = models.CharField("操作", max_length=20, choices=Action.choices)
     object_type = models.CharField("对象类型", max_length=50, blank=True)
     object_id = models.CharField("对象编号", max_length=40, blank=True)
     object_repr = models.CharField("对象", max_length=200, blank=True)
-    office = models.ForeignKey("org.Office", null=True, blank=True, on_delete=models.SET_NULL, verbose_name="办事处")
+    office = models.ForeignKey(
+        "org.Office", null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, verbose_name="办事处"
+    )
     field = models.CharField("字段", max_length=50, blank=True)
     ip = models.GenericIPAddressField("来源地址", null=True, blank=True)
     detail = models.JSONField("详情", default=dict, blank=True)

@@ -86,3 +86,14 @@ def personal_data_reveal(*, user, obj: models.Model, field: str, ip: str | None 
         value = getter(obj)
         audit_log(actor=user, action=Action.REVEAL, obj=obj, field=field, ip=ip, detail={"label": label})
     return value
+
+
+def audit_id_lookup(request, raw: str) -> None:
+    """A search by ID number is a look-up of personal data: record who looked, never the number itself."""
+    from lianhu.common.masking import mask_id_number
+    from lianhu.common.validators import clean_text
+
+    membership = request.user.primary_membership
+    office_id = membership.anchors().get("office", [None])[0] if membership else None
+    audit_log(actor=request.user, action=Action.LOOKUP, ip=client_ip(request), office_id=office_id,
+              detail={"id_number": mask_id_number(clean_text(raw).upper())})

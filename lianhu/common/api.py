@@ -13,8 +13,8 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils import timezone
-from ninja import NinjaAPI
-from ninja.errors import AuthenticationError
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as SchemaValidationError
 from ninja.pagination import PageNumberPagination
 from ninja.renderers import JSONRenderer
@@ -22,6 +22,7 @@ from ninja.security import HttpBearer
 from ninja.security import SessionAuth as NinjaSessionAuth
 
 from lianhu.accounts.models import ApiToken
+from lianhu.common.masking import age_on
 
 
 class ChineseJSONRenderer(JSONRenderer):
@@ -100,6 +101,14 @@ def unauthenticated(request, exc):
     return response
 
 
+@api.exception_handler(HttpError)
+def http_error(request, exc: HttpError):
+    """ninja's own errors (a body that is not JSON …) in Chinese, with the status they carry."""
+    messages = {400: "请求内容无法解析：应为 JSON", 405: "不支持该请求方法", 429: "请求过于频繁，请稍后再试"}
+    detail = messages.get(exc.status_code, str(exc))
+    return api.create_response(request, {"detail": detail}, status=exc.status_code)
+
+
 @api.exception_handler(DjangoValidationError)
 def service_validation_error(request, exc: DjangoValidationError):
     """A service refused the write: 422 with its Chinese messages, by field ("__all__" for the whole)."""
@@ -112,6 +121,11 @@ SCHEMA_MESSAGES = {
     "int_parsing": "应为整数",
     "int_type": "应为整数",
     "float_parsing": "应为数字",
+    "int_from_float": "应为整数",
+    "float_type": "应为数字",
+    "json_invalid": "不是有效的 JSON",
+    "string_too_long": "太长",
+    "value_error": "取值不正确",
     "bool_parsing": "应为 true 或 false",
     "date_from_datetime_parsing": "应为日期，格式 YYYY-MM-DD",
     "date_parsing": "应为日期，格式 YYYY-MM-DD",
@@ -137,3 +151,18 @@ def schema_validation_error(request, exc: SchemaValidationError):
         errors.setdefault(".".join(field_path) or NON_FIELD_ERRORS, []).append(message)
     detail = "提交的数据有误：" + "；".join(f"{field} {', '.join(msgs)}" for field, msgs in errors.items())
     return api.create_response(request, {"detail": detail, "errors": errors}, status=422)
+
+
+class PersonOut(Schema):
+    """Birth date only for users who may reveal personal data; everyone in scope gets the age."""
+
+    birth_date: dt.date | None
+    age: int | None
+
+    @staticmethod
+    def resolve_birth_date(obj, context):
+        return obj.birth_date if context["request"].user.can("reveal") else None
+
+    @staticmethod
+    def resolve_age(obj):
+        return age_on(obj.birth_date)

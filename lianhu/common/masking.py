@@ -17,6 +17,17 @@ def mask_phone(value: str) -> str:
     return value[:3] + "*" * (len(value) - 7) + value[-4:]
 
 
+def age_on(birth_date, today=None) -> int | None:
+    """Whole years; shown instead of the birth date to those who may not reveal, since the birth date
+    plus the masked number's last four digits would give the whole ID number back."""
+    if birth_date is None:
+        return None
+    from django.utils import timezone
+
+    today = today or timezone.localdate()
+    return today.year - birth_date.year - ((today.month, today.day) < (birth_date.month, birth_date.day))
+
+
 def mask_name(value: str) -> str:
     if not value:
         return ""

@@ -1,5 +1,7 @@
 """Pinyin initials for name search, with surnames read the way surnames are read (单 → s, 曾 → z)."""
 
+from functools import lru_cache
+
 from pypinyin import Style, lazy_pinyin
 
 # Characters whose reading as a surname differs from pypinyin's most common reading.
@@ -17,6 +19,17 @@ def name_initials(name: str) -> str:
     if not name:
         return ""
     surname_len = 2 if name[:2] in COMPOUND_SURNAMES else 1
-    head = "".join(SURNAME_INITIALS.get(ch) or lazy_pinyin(ch, style=Style.FIRST_LETTER)[0] for ch in name[:surname_len])
-    tail = "".join(lazy_pinyin(name[surname_len:], style=Style.FIRST_LETTER))
-    return (head + tail).lower()
+    head = "".join(_surname_initial(ch) for ch in name[:surname_len])
+    return (head + _given_initials(name[surname_len:])).lower()
+
+
+# pypinyin takes tens of µs a call; an import of 100k residents meets the same surnames and given
+# names over and over (MEASURED.md: 100k rows must import in seconds).
+@lru_cache(maxsize=4096)
+def _surname_initial(ch: str) -> str:
+    return SURNAME_INITIALS.get(ch) or lazy_pinyin(ch, style=Style.FIRST_LETTER)[0]
+
+
+@lru_cache(maxsize=65536)
+def _given_initials(given: str) -> str:
+    return "".join(lazy_pinyin(given, style=Style.FIRST_LETTER))

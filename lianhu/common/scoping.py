@@ -24,6 +24,11 @@ if TYPE_CHECKING:
 # Most specific first.
 LEVELS = ("member", "grid", "branch", "office", "zone")
 
+# Reading may climb from a membership's own level to the levels above it (a secretary sees his
+# office's name); anything else stays at the membership's own level, so a grid worker who may edit
+# households of his grid cannot create a grid in his branch.
+READ_ACTIONS = frozenset({"view", "view_audit"})
+
 PathOrBuilder = str | Callable[[list[int]], Q]
 
 
@@ -36,8 +41,11 @@ class Scope:
             raise ValueError(f"unknown scope levels: {unknown}")
         self.paths = paths
 
-    def q_for(self, anchors: dict[str, list[int]]) -> Q | None:
+    def q_for(self, anchors: dict[str, list[int]], *, climb: bool = True) -> Q | None:
+        own_level = next((level for level in LEVELS if level in anchors), None)
         for level in LEVELS:
+            if not climb and level != own_level:
+                continue
             if level in anchors and level in self.paths:
                 path = self.paths[level]
                 ids = anchors[level]
@@ -54,7 +62,7 @@ class ScopedQuerySet(models.QuerySet):
         scope: Scope = self.model.scope
         q = None
         for membership in user.memberships_allowing(action):
-            part = scope.q_for(membership.anchors())
+            part = scope.q_for(membership.anchors(), climb=action in READ_ACTIONS)
             if part is not None:
                 q = part if q is None else q | part
         return self.none() if q is None else self.filter(q)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 from dataclasses import dataclass
 
 from stdnum.cn import ric
@@ -45,9 +46,12 @@ def make_grid(branch: Branch, name: str | None = None) -> Grid:
 
 
 def make_household(grid: Grid, address: str | None = None, **kw) -> Household:
+    from lianhu.org.services import next_household_code
+
     n = next(_seq)
     return Household.objects.create(
-        branch=grid.branch, grid=grid, code=f"{grid.branch.code}{n:04d}", address=address or f"{grid.branch.name}{n}号", **kw
+        branch=grid.branch, grid=grid, code=next_household_code(grid.branch), address=address or f"{grid.branch.name}{n}号",
+        **kw,
     )
 
 
@@ -169,3 +173,29 @@ def make_world() -> World:
         advisor_b=make_user("advisor_b", Role.ADVISOR, advised_branches=[branch_b]),
         other_office_admin=make_user("other_office_admin", Role.OFFICE_ADMIN, office=other_office),
     )
+
+
+API = "/api/v1"
+
+
+def api_call(client, method, url, body=None):
+    """client.post etc. on /api/v1 with a JSON body."""
+    if body is None:
+        return getattr(client, method)(API + url)
+    return getattr(client, method)(API + url, data=json.dumps(body), content_type="application/json")
+
+
+def api_ids(response) -> set[int]:
+    assert response.status_code == 200, response.content
+    return {row["id"] for row in response.json()["items"]}
+
+
+class PksOf(dict):
+    """Fills "/members/{member_a}" with the pk of world.member_a."""
+
+    def __init__(self, world):
+        super().__init__()
+        self.world = world
+
+    def __missing__(self, name):
+        return getattr(self.world, name).pk

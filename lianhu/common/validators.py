@@ -77,6 +77,14 @@ def region_known(code: str) -> bool:
     return any("county" in props for _part, props in numdb.get("cn/loc").info(code))
 
 
+_ID_LIKE = re.compile(r"^[0-9]{15}$|^[0-9]{17}[0-9X]$")
+
+
+def looks_like_id_number(q: str) -> bool:
+    """Whether a search box holds an ID number (full-width digits, a lower-case x, blanks included)."""
+    return bool(_ID_LIKE.match(clean_text(q).upper()))
+
+
 def _birth(yyyymmdd: str) -> date | None:
     try:
         d = date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:8]))

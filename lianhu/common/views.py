@@ -14,6 +14,8 @@ from lianhu.audit.services import client_ip
 
 
 def scoped_get_or_404(request, model, pk, action: str = "view", queryset=None):
+    if not str(pk).isdigit():
+        raise Http404
     qs = queryset if queryset is not None else model.objects.all()
     obj = (qs & model.objects.visible_to(request.user, action)).filter(pk=pk).first()
     if obj is None:

@@ -32,6 +32,10 @@ class LiaisonFigures:
     def as_dict(self) -> dict:
         return asdict(self)
 
+    def add(self, other: LiaisonFigures) -> None:
+        for name, value in asdict(other).items():
+            setattr(self, name, getattr(self, name) + value)
+
 
 @dataclass
 class BranchRow:
@@ -81,7 +85,7 @@ def liaison_figures(branches) -> tuple[LiaisonFigures, list[BranchRow]]:
         }
     )
 
-    total = LiaisonFigures(branches=len(branches))
+    total = LiaisonFigures()
     rows = []
     for b in branches:
         f = LiaisonFigures(
@@ -93,10 +97,17 @@ def liaison_figures(branches) -> tuple[LiaisonFigures, list[BranchRow]]:
             households_linked=linked[b.pk],
         )
         f.households_unlinked = f.households - f.households_linked
-        for name in ("members", "members_linking", "members_exempt", "households", "households_linked", "households_unlinked"):
-            setattr(total, name, getattr(total, name) + getattr(f, name))
+        total.add(f)
         rows.append(BranchRow(branch=b, figures=f, reasons=_lagging_reasons(f)))
     return total, rows
+
+
+def figures_by_office(rows: list[BranchRow]) -> dict[int, LiaisonFigures]:
+    """Add branch rows up per office (the zone overview), without another query."""
+    totals: dict[int, LiaisonFigures] = {}
+    for row in rows:
+        totals.setdefault(row.branch.office_id, LiaisonFigures()).add(row.figures)
+    return totals
 
 
 def _lagging_reasons(f: LiaisonFigures) -> list[str]:

@@ -4,9 +4,9 @@ from django.shortcuts import redirect, render
 
 from lianhu.accounts.models import Role
 from lianhu.common.views import scoped_get_or_404
-from lianhu.org.models import Household, Office, Relation, Resident, Zone
+from lianhu.org.models import Branch, Household, Office, Relation, Resident, Zone
 
-from .selectors import office_figures, seed_sentence
+from .selectors import figures_by_office, liaison_figures, office_figures, seed_sentence
 
 
 @login_required
@@ -32,13 +32,13 @@ def home(request):
 
 @login_required
 def zone_overview(request):
-    offices = list(Office.objects.visible_to(request.user).select_related("zone"))
-    rows = []
-    for office in offices:
-        total, _ = office_figures(office, request.user)
-        rows.append((office, total))
+    branches = Branch.objects.visible_to(request.user)
+    _total, rows = liaison_figures(branches)
+    by_office = figures_by_office(rows)
+    offices = Office.objects.visible_to(request.user).filter(pk__in=by_office.keys())
     zone = Zone.objects.visible_to(request.user).first()
-    return render(request, "dashboard/zone_overview.html", {"zone": zone, "rows": rows})
+    return render(request, "dashboard/zone_overview.html",
+                  {"zone": zone, "rows": [(office, by_office[office.pk]) for office in offices]})
 
 
 @login_required
@@ -46,10 +46,12 @@ def office_overview(request, pk):
     office = scoped_get_or_404(request, Office, pk)
     total, rows = office_figures(office, request.user)
     rows.sort(key=lambda r: (not r.lagging, r.branch.code))
+    # A secretary or advisor sees only his branches: the page must not pass them off as the office's.
+    partial = total.branches < Branch.objects.filter(office=office).count()
     return render(
         request,
         "dashboard/office_overview.html",
-        {"office": office, "total": total, "rows": rows, "sentence": seed_sentence(total),
+        {"office": office, "total": total, "rows": rows, "sentence": seed_sentence(total), "partial": partial,
          "lagging": sum(1 for r in rows if r.lagging)},
     )
 
@@ -57,7 +59,8 @@ def office_overview(request, pk):
 @login_required
 def my_households(request):
     """A member's own households (我的联系户), built for a small phone screen."""
-    member = getattr(request.user, "party_member", None)
+    # The member the user is scoped as, so this list and the scoping can never disagree.
+    member = next((m.member for m in request.user.active_memberships if m.role == Role.MEMBER), None)
     households = (
         Household.objects.visible_to(request.user)
         .filter(links__member=member, links__ended_on__isnull=True)

@@ -10,9 +10,10 @@ from django.db.models import Count, Q
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
-from lianhu.audit.services import client_ip
-from lianhu.common.api import Page, scoped_get
-from lianhu.org.api import HouseholdRef, Ref
+from lianhu.audit.services import audit_id_lookup, client_ip
+from lianhu.common.api import Page, PersonOut, scoped_get
+from lianhu.common.models import id_number_hash
+from lianhu.org.api import HouseholdRef, IdNumberSearch, Ref
 from lianhu.org.models import Branch, Gender, Grid, Household
 
 from . import services
@@ -26,13 +27,12 @@ MANAGE = "manage_members"
 # ---- schemas ---------------------------------------------------------------------------------------
 
 
-class MemberOut(Schema):
+class MemberOut(PersonOut):
     id: int
     branch: Ref
     grid: Ref | None
     name: str
     gender: Gender
-    birth_date: dt.date | None
     joined_party_on: dt.date | None
     address: str
     lng: float | None
@@ -144,6 +144,14 @@ def member_list(request, branch: int | None = None, status: MemberStatus | None 
     if q := q.strip():
         members = members.filter(Q(name__contains=q) | Q(name_initials__startswith=q.lower()))
     return members
+
+
+@router.post("/members/search", response=list[MemberOut])
+@paginate(Page)
+def member_search(request, payload: IdNumberSearch):
+    """Exact match on an ID number, posted so that it never sits in a URL or an access log; audited."""
+    audit_id_lookup(request, payload.id_number)
+    return _members().visible_to(request.user).filter(id_number_hash=id_number_hash(payload.id_number))
 
 
 @router.get("/members/{member_id}", response=MemberOut)

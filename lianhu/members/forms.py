@@ -2,17 +2,17 @@ from django import forms
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from lianhu.common.validators import clean_text, normalize_phone, parse_id_number
+from lianhu.common.forms import SealedFieldsMixin
 from lianhu.org.models import Branch, Grid
 
 from .models import ExemptReason, MemberStatus, PartyMember
 
 
-def members_with_room(user, branch_id):
-    """Active members of a branch the user may manage, with their current load, for a link drop-down."""
+def members_with_room(user, branch_ids):
+    """Active members of some branches the user may manage, with their current load, for link drop-downs."""
     return (
         PartyMember.objects.visible_to(user, "manage_members")
-        .filter(branch_id=branch_id, status=MemberStatus.ACTIVE)
+        .filter(branch_id__in=branch_ids, status=MemberStatus.ACTIVE)
         .annotate(load=Count("links", filter=Q(links__ended_on__isnull=True)))
         .order_by("load", "name")
     )
@@ -29,13 +29,10 @@ class LinkForm(forms.Form):
     def __init__(self, *args, household, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.household = household
-        self.fields["member"].queryset = members_with_room(user, household.branch_id)
+        self.fields["member"].queryset = members_with_room(user, [household.branch_id])
 
 
-class MemberForm(forms.ModelForm):
-    id_number = forms.CharField(label="身份证号", required=False, max_length=30)
-    phone = forms.CharField(label="联系电话", required=False, max_length=30)
-
+class MemberForm(SealedFieldsMixin, forms.ModelForm):
     class Meta:
         model = PartyMember
         fields = ["branch", "grid", "name", "gender", "birth_date", "joined_party_on", "address", "capacity", "post",
@@ -50,24 +47,7 @@ class MemberForm(forms.ModelForm):
         self.editing = editing
         self.fields["branch"].queryset = Branch.objects.visible_to(user, "manage_members")
         self.fields["grid"].queryset = Grid.objects.visible_to(user, "manage_members").select_related("branch")
-        if editing:
-            self.fields["id_number"].help_text = f"现为 {self.instance.id_number_masked or '未登记'}；留空则不变"
-            self.fields["phone"].help_text = f"现为 {self.instance.phone_masked or '未登记'}；留空则不变"
-
-    def clean_name(self):
-        return clean_text(self.cleaned_data["name"])
-
-    def clean_id_number(self):
-        raw = self.cleaned_data["id_number"]
-        if not raw:
-            return None if self.editing else ""
-        return parse_id_number(raw).value
-
-    def clean_phone(self):
-        raw = self.cleaned_data["phone"]
-        if not raw:
-            return None if self.editing else ""
-        return normalize_phone(raw)
+        self.show_current_sealed_values()
 
     def clean(self):
         data = super().clean()

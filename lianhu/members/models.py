@@ -1,15 +1,17 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
 from lianhu.common.models import SealedPersonalData
 from lianhu.common.scoping import Scope, ScopedManager, ScopedQuerySet
-from lianhu.org.models import Gender
+from lianhu.org.models import LAT_VALIDATORS, LNG_VALIDATORS, Gender
 
 DEFAULT_CAPACITY = 10
+MAX_CAPACITY = 50
 
 
 class MemberStatus(models.TextChoices):
@@ -42,15 +44,17 @@ class PartyMember(SealedPersonalData):
         verbose_name="登录账号",
     )
     name = models.CharField("姓名", max_length=50, db_index=True)
-    name_initials = models.CharField("拼音首字母", max_length=20, blank=True, db_index=True, editable=False)
+    name_initials = models.CharField("拼音首字母", max_length=50, blank=True, db_index=True, editable=False)
     gender = models.CharField("性别", max_length=1, choices=Gender.choices)
     birth_date = models.DateField("出生日期", null=True, blank=True)
     joined_party_on = models.DateField("入党日期", null=True, blank=True)
     address = models.CharField("住址", max_length=200, blank=True)
-    lng = models.FloatField("经度", null=True, blank=True)
-    lat = models.FloatField("纬度", null=True, blank=True)
+    lng = models.FloatField("经度", null=True, blank=True, validators=LNG_VALIDATORS)
+    lat = models.FloatField("纬度", null=True, blank=True, validators=LAT_VALIDATORS)
     status = models.CharField("状态", max_length=10, choices=MemberStatus.choices, default=MemberStatus.ACTIVE)
-    capacity = models.PositiveSmallIntegerField("可联系户数", default=DEFAULT_CAPACITY)
+    capacity = models.PositiveSmallIntegerField(
+        "可联系户数", default=DEFAULT_CAPACITY, validators=[MaxValueValidator(MAX_CAPACITY, "可联系户数不能超过 %(limit_value)s 户")]
+    )
     exempt_reason = models.CharField("不能联户原因", max_length=10, choices=ExemptReason.choices, blank=True)
     exempt_since = models.DateField("认定日期", null=True, blank=True)
     exempt_approved_by = models.CharField("认定人", max_length=50, blank=True)
@@ -99,7 +103,8 @@ class LiaisonLink(models.Model):
     """A member's responsibility for a household over a period (党员联系户); history is kept."""
 
     member = models.ForeignKey(PartyMember, on_delete=models.PROTECT, related_name="links", verbose_name="党员")
-    household = models.ForeignKey("org.Household", on_delete=models.CASCADE, related_name="links", verbose_name="户")
+    # PROTECT: a household with link history is kept (and closed), never deleted with its history.
+    household = models.ForeignKey("org.Household", on_delete=models.PROTECT, related_name="links", verbose_name="户")
     started_on = models.DateField("开始日期")
     ended_on = models.DateField("结束日期", null=True, blank=True)
     end_reason = models.CharField("结束原因", max_length=12, choices=EndReason.choices, blank=True)
@@ -112,7 +117,8 @@ class LiaisonLink(models.Model):
 
     objects = models.Manager.from_queryset(LinkQuerySet)()
     scope = Scope(
-        member=lambda ids: Q(member_id__in=ids),
+        # A member sees the links he holds now, not where households he once served have gone.
+        member=lambda ids: Q(member_id__in=ids, ended_on__isnull=True),
         grid="household__grid",
         branch="household__branch",
         office="household__branch__office",
@@ -138,3 +144,53 @@ class LiaisonLink(models.Model):
     @property
     def is_active(self) -> bool:
         return self.ended_on is None
+
+
+class ProposalStatus(models.TextChoices):
+    DRAFT = "draft", "待确认"
+    APPLIED = "applied", "已应用"
+    DISCARDED = "discarded", "已放弃"
+    STALE = "stale", "已过期"
+
+
+class LinkProposal(models.Model):
+    """A proposed set of links (联系方案) worked out by the solver, applied only when a person confirms it."""
+
+    office = models.ForeignKey("org.Office", on_delete=models.CASCADE, related_name="link_proposals",
+                               verbose_name="办事处")
+    # Null: the whole office. A branch secretary sees only proposals for his own branch.
+    branch = models.ForeignKey("org.Branch", null=True, blank=True, on_delete=models.CASCADE,
+                               related_name="link_proposals", verbose_name="支部")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", verbose_name="生成人")
+    created_at = models.DateTimeField("生成时间", auto_now_add=True)
+    rebalance_margin = models.PositiveIntegerField(
+        "调整阈值（米）", null=True, blank=True, help_text="为空：保留现有联系，只安排未联系的户"
+    )
+    status = models.CharField("状态", max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.DRAFT)
+    # Hash of the active links in scope when the proposal was computed: any change since makes it stale.
+    links_fingerprint = models.CharField(max_length=64, editable=False)
+    summary = models.JSONField("概况", default=dict, blank=True)
+    changes = models.JSONField("变动", default=list, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", verbose_name="处理人")
+    decided_at = models.DateTimeField("处理时间", null=True, blank=True)
+
+    objects = ScopedManager()
+    scope = Scope(branch="branch", office="office", zone="office__zone")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "联系方案"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                name="proposal_decided_has_time",
+                condition=Q(status__in=["draft", "stale"]) | Q(decided_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.branch or self.office}联系方案 #{self.pk}"
+
+    def get_absolute_url(self):
+        return reverse("members:proposal_detail", args=[self.pk])

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from lianhu.accounts.models import Membership
 from lianhu.audit.models import Action
 from lianhu.audit.services import audit_log
 from lianhu.common.models import refuse_duplicate_id_number
@@ -21,10 +22,15 @@ def member_save(*, member: PartyMember, actor, ip: str | None = None, id_number:
                 phone: str | None = None) -> PartyMember:
     """Create or update a member; sealed fields are set only when given."""
     creating = member.pk is None
-    if id_number is not None:
-        member.set_id_number(id_number)
-    if phone is not None:
-        member.set_phone(phone)
+    errors = {}
+    for field, setter, value in (("id_number", member.set_id_number, id_number), ("phone", member.set_phone, phone)):
+        if value is not None:
+            try:
+                setter(value)
+            except ValidationError as e:
+                errors[field] = e.messages
+    if errors:
+        raise ValidationError(errors)
     member.name_initials = name_initials(member.name)
     if member.grid_id and member.grid.branch_id != member.branch_id:
         raise ValidationError({"grid": "网格不属于所选支部"})
@@ -57,6 +63,8 @@ def link_create(*, member: PartyMember, household: Household, actor, ip: str | N
     with transaction.atomic():
         # Lock the member row so two concurrent links cannot both squeeze under the capacity.
         member = PartyMember.objects.select_for_update().get(pk=member.pk)
+        # The household row too: a concurrent move to another branch must not slip between check and link.
+        household = Household.objects.select_for_update().get(pk=household.pk)
         if member.status != MemberStatus.ACTIVE:
             raise ValidationError("党员%s当前状态为“%s”，不能联系户" % (member.name, member.get_status_display()))
         if member.branch_id != household.branch_id:
@@ -108,6 +116,8 @@ def member_mark_exempt(*, member: PartyMember, reason: str, since: dt.date, appr
 
     Returns how many households were released into the "needs a member" list.
     """
+    if since > timezone.localdate():
+        raise ValidationError({"since": "认定日期不能晚于今天"})
     with transaction.atomic():
         member = PartyMember.objects.select_for_update().get(pk=member.pk)
         if member.status == MemberStatus.LEFT:
@@ -155,5 +165,7 @@ def member_mark_left(*, member: PartyMember, on: dt.date, actor, ip: str | None 
         member.exempt_since = None
         member.full_clean()
         member.save()
+        # Whoever left the branch no longer sees its households.
+        Membership.objects.filter(member=member, is_active=True).update(is_active=False)
         audit_log(actor=actor, action=Action.UPDATE, obj=member, ip=ip, detail={"left": on.isoformat(), "released": len(links)})
     return len(links)

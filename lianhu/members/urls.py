@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_proposals
 
 app_name = "members"
 urlpatterns = [
@@ -14,4 +14,8 @@ urlpatterns = [
     path("needs-member/", views.needs_member, name="needs_member"),
     path("households/<int:household_pk>/link/", views.household_link, name="household_link"),
     path("links/<int:pk>/end/", views.link_end, name="link_end"),
+    path("proposals/new/", views_proposals.proposal_create, name="proposal_create"),
+    path("proposals/<int:pk>/", views_proposals.proposal_detail, name="proposal_detail"),
+    path("proposals/<int:pk>/apply/", views_proposals.proposal_apply, name="proposal_apply"),
+    path("proposals/<int:pk>/discard/", views_proposals.proposal_discard, name="proposal_discard"),
 ]

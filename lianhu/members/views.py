@@ -9,7 +9,9 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from lianhu.audit.services import client_ip
+from lianhu.audit.services import audit_id_lookup, client_ip
+from lianhu.common.models import id_number_hash
+from lianhu.common.validators import looks_like_id_number
 from lianhu.common.views import apply_validation_error, paginate, scoped_get_or_404
 from lianhu.org.models import Branch, Household
 
@@ -18,21 +20,34 @@ from .forms import ExemptForm, LeftForm, LinkForm, MemberForm, members_with_room
 from .models import LiaisonLink, MemberStatus, PartyMember
 
 
-@login_required
-def member_list(request):
-    qs = PartyMember.objects.visible_to(request.user).select_related("branch", "grid").annotate(
-        load=Count("links", filter=Q(links__ended_on__isnull=True))
-    )
-    f = {k: request.GET.get(k, "") for k in ("q", "branch", "status")}
+def member_queryset(user, params) -> tuple:
+    """The member list's filters (q, branch, status) in the user's scope: the list and its exports share them."""
+    qs = PartyMember.objects.visible_to(user)
+    f = {k: params.get(k, "") for k in ("q", "branch", "status")}
     if f["branch"].isdigit():
         qs = qs.filter(branch_id=f["branch"])
     if f["status"] in MemberStatus.values:
         qs = qs.filter(status=f["status"])
     q = f["q"].strip()
-    if q:
+    if looks_like_id_number(q):
+        qs = qs.filter(id_number_hash=id_number_hash(q))
+    elif q:
         qs = qs.filter(name_initials__startswith=q.lower()) if q.isascii() and q.isalpha() else qs.filter(name__contains=q)
+    return qs, f
+
+
+@login_required
+def member_list(request):
+    # Posted like the households search, so an ID number stays out of URLs and access logs.
+    params = request.POST if request.method == "POST" else request.GET
+    qs, f = member_queryset(request.user, params)
+    link_f = f
+    if looks_like_id_number(f["q"]):
+        audit_id_lookup(request, f["q"])
+        link_f = {**f, "q": ""}
+    qs = qs.select_related("branch", "grid").annotate(load=Count("links", filter=Q(links__ended_on__isnull=True)))
     return render(request, "members/member_list.html", {
-        "page": paginate(request, qs.order_by("branch__code", "name")), "f": f,
+        "page": paginate(request, qs.order_by("branch__code", "name")), "f": f, "link_f": link_f,
         "branches": Branch.objects.visible_to(request.user), "statuses": MemberStatus.choices,
     })
 
@@ -124,11 +139,12 @@ def needs_member(request):
     if branch.isdigit():
         qs = qs.filter(branch_id=branch)
     page = paginate(request, qs)
-    choices = {}
+    choices: dict[int, list[PartyMember]] = {}
+    for m in members_with_room(request.user, {h.branch_id for h in page}):
+        if m.load < m.capacity:
+            choices.setdefault(m.branch_id, []).append(m)
     for h in page:
-        if h.branch_id not in choices:
-            choices[h.branch_id] = list(members_with_room(request.user, h.branch_id))
-        h.member_choices = [m for m in choices[h.branch_id] if m.load < m.capacity]
+        h.member_choices = choices.get(h.branch_id, [])
     return render(request, "members/needs_member.html", {
         "page": page, "branches": Branch.objects.visible_to(request.user, "manage_members"), "branch": branch,
     })

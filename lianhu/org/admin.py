@@ -31,7 +31,8 @@ class HouseholdAdmin(admin.ModelAdmin):
     list_display = ["code", "address", "branch", "grid", "last_visited_at"]
     list_filter = ["branch__office"]
     search_fields = ["code", "address"]
-    raw_id_fields = ["branch", "grid"]
+    raw_id_fields = ["grid"]
+    readonly_fields = ["branch"]  # moving a household between branches goes through household_save
 
 
 @admin.register(Resident)

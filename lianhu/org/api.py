@@ -14,8 +14,8 @@ from django.http import Http404
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
-from lianhu.audit.services import client_ip, personal_data_reveal
-from lianhu.common.api import Page, scoped_get
+from lianhu.audit.services import audit_id_lookup, client_ip, personal_data_reveal
+from lianhu.common.api import Page, PersonOut, scoped_get
 from lianhu.common.models import id_number_hash
 from lianhu.members.models import LiaisonLink
 
@@ -120,14 +120,13 @@ class HouseholdUpdate(Schema):
     notes: str = None
 
 
-class ResidentOut(Schema):
+class ResidentOut(PersonOut):
     """Masked: never the cipher or hash columns, never the sensitive tags."""
 
     id: int
     household: HouseholdRef
     name: str
     gender: Gender
-    birth_date: dt.date | None
     relation: Relation
     care_tags: list[str]
     id_number_masked: str
@@ -156,6 +155,10 @@ class ResidentUpdate(Schema):
     id_number: str = Field(None, description="空字符串表示清除")
     phone: str = Field(None, description="空字符串表示清除")
     sensitive_tags: list[SensitiveTag] = Field(None, description="空列表表示清除")
+
+
+class IdNumberSearch(Schema):
+    id_number: str = Field(..., min_length=1, description="身份证号（全角数字、小写 x 均可）")
 
 
 class RevealIn(Schema):
@@ -275,16 +278,22 @@ def _residents():
 
 @router.get("/residents", response=list[ResidentOut])
 @paginate(Page)
-def resident_list(request, household: int | None = None, q: str = "", id_number: str = ""):
-    """q: part of the name, or the start of its pinyin initials (单雪梅 → sxm); id_number: exact match."""
+def resident_list(request, household: int | None = None, q: str = ""):
+    """q: part of the name, or the start of its pinyin initials (单雪梅 → sxm)."""
     residents = _residents().visible_to(request.user)
     if household is not None:
         residents = residents.filter(household_id=household)
     if q := q.strip():
         residents = residents.filter(Q(name__contains=q) | Q(name_initials__startswith=q.lower()))
-    if id_number.strip():
-        residents = residents.filter(id_number_hash=id_number_hash(id_number))
     return residents
+
+
+@router.post("/residents/search", response=list[ResidentOut])
+@paginate(Page)
+def resident_search(request, payload: IdNumberSearch):
+    """Exact match on an ID number, posted so that it never sits in a URL or an access log; audited."""
+    audit_id_lookup(request, payload.id_number)
+    return _residents().visible_to(request.user).filter(id_number_hash=id_number_hash(payload.id_number))
 
 
 @router.get("/residents/{resident_id}", response=ResidentOut)

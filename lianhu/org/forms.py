@@ -1,6 +1,7 @@
 from django import forms
 
-from lianhu.common.validators import clean_text, normalize_phone, parse_id_number
+from lianhu.common.forms import SealedFieldsMixin
+from lianhu.common.validators import clean_text
 
 from .models import Branch, CareTag, Grid, Household, Relation, Resident, SensitiveTag
 
@@ -44,11 +45,9 @@ class HouseholdForm(forms.ModelForm):
         return data
 
 
-class ResidentForm(forms.ModelForm):
+class ResidentForm(SealedFieldsMixin, forms.ModelForm):
     """Sealed fields are plain form fields; left blank on edit, they keep their stored value."""
 
-    id_number = forms.CharField(label="身份证号", required=False, max_length=30)
-    phone = forms.CharField(label="联系电话", required=False, max_length=30)
     care_tags = forms.MultipleChoiceField(label="关爱标签", required=False, choices=CareTag.choices,
                                           widget=forms.CheckboxSelectMultiple)
     sensitive_tags = forms.MultipleChoiceField(label="敏感标签", required=False, choices=SensitiveTag.choices,
@@ -64,27 +63,11 @@ class ResidentForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.editing = editing
         self.fields["relation"].initial = Relation.HEAD
+        self.show_current_sealed_values()
         if editing:
-            self.fields["id_number"].help_text = f"现为 {self.instance.id_number_masked or '未登记'}；留空则不变"
-            self.fields["phone"].help_text = f"现为 {self.instance.phone_masked or '未登记'}；留空则不变"
             self.fields["sensitive_tags"].help_text = "不勾选则保持不变"
         else:
             del self.fields["clear_sensitive_tags"]
-
-    def clean_name(self):
-        return clean_text(self.cleaned_data["name"])
-
-    def clean_id_number(self):
-        raw = self.cleaned_data["id_number"]
-        if not raw:
-            return None if self.editing else ""
-        return parse_id_number(raw).value
-
-    def clean_phone(self):
-        raw = self.cleaned_data["phone"]
-        if not raw:
-            return None if self.editing else ""
-        return normalize_phone(raw)
 
     def sealed_values(self) -> dict:
         d = self.cleaned_data

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -8,6 +9,11 @@ from lianhu.common import crypto
 from lianhu.common.models import SealedPersonalData
 from lianhu.common.scoping import Scope, ScopedManager
 from lianhu.common.validators import validate_division_code, validate_grid_code
+
+
+# WGS84 degrees; China lies well inside these, and a typo like 1138.2 is refused with the field named.
+LNG_VALIDATORS = [MinValueValidator(-180, "经度应在 -180 到 180 之间"), MaxValueValidator(180, "经度应在 -180 到 180 之间")]
+LAT_VALIDATORS = [MinValueValidator(-90, "纬度应在 -90 到 90 之间"), MaxValueValidator(90, "纬度应在 -90 到 90 之间")]
 
 
 class Zone(models.Model):
@@ -115,11 +121,16 @@ class Household(models.Model):
     code = models.CharField("户编号", max_length=20, unique=True)
     address = models.CharField("住址", max_length=200)
     villager_group = models.CharField("村民组/楼栋", max_length=50, blank=True)
-    lng = models.FloatField("经度", null=True, blank=True)
-    lat = models.FloatField("纬度", null=True, blank=True)
+    lng = models.FloatField("经度", null=True, blank=True, validators=LNG_VALIDATORS)
+    lat = models.FloatField("纬度", null=True, blank=True, validators=LAT_VALIDATORS)
     self_built = models.BooleanField("自建房", default=False)
-    floors = models.PositiveSmallIntegerField("层数", null=True, blank=True)
-    built_year = models.PositiveSmallIntegerField("建成年份", null=True, blank=True)
+    floors = models.PositiveSmallIntegerField(
+        "层数", null=True, blank=True, validators=[MinValueValidator(1, "层数至少为 1"), MaxValueValidator(60, "层数不能超过 60")]
+    )
+    built_year = models.PositiveSmallIntegerField(
+        "建成年份", null=True, blank=True,
+        validators=[MinValueValidator(1900, "建成年份应在 1900 年以后"), MaxValueValidator(2100, "建成年份不正确")],
+    )
     notes = models.TextField("备注", blank=True)
     # Stored so that "visited in the last 30 days" is an index range scan (MEASURED.md).
     last_visited_at = models.DateTimeField("最近走访", null=True, blank=True)
@@ -136,7 +147,10 @@ class Household(models.Model):
         ordering = ["code"]
         indexes = [models.Index(fields=["branch", "last_visited_at"], name="household_branch_visited")]
         constraints = [
-            models.CheckConstraint(name="household_floors_sane", condition=Q(floors__isnull=True) | Q(floors__lte=60)),
+            models.CheckConstraint(
+                name="household_floors_sane", condition=Q(floors__isnull=True) | Q(floors__lte=60),
+                violation_error_message="层数不能超过 60",
+            ),
         ]
 
     def __str__(self):
@@ -185,7 +199,7 @@ class Resident(SealedPersonalData):
 
     household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="residents", verbose_name="户")
     name = models.CharField("姓名", max_length=50, db_index=True)
-    name_initials = models.CharField("拼音首字母", max_length=20, blank=True, db_index=True, editable=False)
+    name_initials = models.CharField("拼音首字母", max_length=50, blank=True, db_index=True, editable=False)
     gender = models.CharField("性别", max_length=1, choices=Gender.choices)
     birth_date = models.DateField("出生日期", null=True, blank=True)
     relation = models.CharField("与户主关系", max_length=10, choices=Relation.choices, default=Relation.HEAD)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Length
 
 from lianhu.audit.models import Action
 from lianhu.audit.services import audit_log
@@ -13,17 +14,28 @@ from lianhu.common.pinyin import name_initials
 from .models import Household, Resident
 
 
+def org_unit_save(*, form, actor, ip: str | None = None):
+    """Save a validated branch or grid form and audit it in the same transaction."""
+    creating = form.instance.pk is None
+    with transaction.atomic():
+        unit = form.save()
+        audit_log(actor=actor, action=Action.CREATE if creating else Action.UPDATE, obj=unit, ip=ip,
+                  office_id=unit.office_id if hasattr(unit, "office_id") else unit.branch.office_id)
+    return unit
+
+
 def household_save(*, household: Household, actor, ip: str | None = None) -> Household:
     creating = household.pk is None
     if household.grid_id and household.branch_id and household.grid.branch_id != household.branch_id:
         raise ValidationError({"grid": "网格不属于该户所在的支部"})
-    if not creating and Household.objects.filter(pk=household.pk).exclude(branch_id=household.branch_id).exists():
-        if household.links.filter(ended_on__isnull=True).exists():
-            raise ValidationError({"branch": "该户仍由本支部党员联系，请先解除联系再迁往其他支部"})
     if household.branch_id and not household.code:
         household.code = next_household_code(household.branch)
     household.full_clean()
     with transaction.atomic():
+        if not creating:
+            stored = Household.objects.select_for_update().get(pk=household.pk)
+            if stored.branch_id != household.branch_id and household.links.filter(ended_on__isnull=True).exists():
+                raise ValidationError({"branch": "该户仍由本支部党员联系，请先解除联系再迁往其他支部"})
         household.save()
         audit_log(actor=actor, action=Action.CREATE if creating else Action.UPDATE, obj=household, ip=ip)
     return household
@@ -33,7 +45,7 @@ def next_household_code(branch) -> str:
     """Branch code + four-digit sequence, e.g. 4101731010010042."""
     last = (
         Household.objects.filter(branch=branch, code__startswith=branch.code)
-        .order_by("-code").values_list("code", flat=True).first()
+        .order_by(Length("code").desc(), "-code").values_list("code", flat=True).first()
     )
     seq = int(last[len(branch.code):]) + 1 if last and last[len(branch.code):].isdigit() else 1
     return f"{branch.code}{seq:04d}"

@@ -5,15 +5,14 @@ import re
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from lianhu.audit.models import Action
-from lianhu.audit.services import audit_log, client_ip, personal_data_reveal
+from lianhu.audit.services import audit_id_lookup, client_ip, personal_data_reveal
 from lianhu.common.models import id_number_hash
+from lianhu.common.validators import looks_like_id_number
 from lianhu.common.views import apply_validation_error, paginate, scoped_get_or_404
 from lianhu.members.models import LiaisonLink, PartyMember
 from lianhu.members.forms import LinkForm
@@ -21,9 +20,8 @@ from lianhu.dashboard.selectors import liaison_figures
 
 from .forms import BranchForm, GridForm, HouseholdForm, ResidentForm
 from .models import Branch, Grid, Household, Office, Resident
-from .services import household_save, resident_save
+from .services import household_save, org_unit_save, resident_save
 
-ID_LIKE = re.compile(r"^[0-9]{15}$|^[0-9]{17}[0-9xX]$")
 INITIALS_LIKE = re.compile(r"^[a-zA-Z]{1,10}$")
 
 
@@ -32,7 +30,7 @@ def search_households(qs, q: str):
     q = q.strip()
     if not q:
         return qs
-    if ID_LIKE.match(q):
+    if looks_like_id_number(q):
         return qs.filter(residents__id_number_hash=id_number_hash(q)).distinct()
     if INITIALS_LIKE.match(q):
         return qs.filter(residents__name_initials__startswith=q.lower()).distinct()
@@ -72,11 +70,7 @@ def branch_edit(request, pk=None):
         branch = scoped_get_or_404(request, Branch, pk, "edit_org")
     form = BranchForm(request.POST or None, instance=branch)
     if request.method == "POST" and form.is_valid():
-        creating = branch.pk is None
-        with transaction.atomic():
-            form.save()
-            audit_log(actor=request.user, action=Action.CREATE if creating else Action.UPDATE, obj=branch,
-                      ip=client_ip(request))
+        org_unit_save(form=form, actor=request.user, ip=client_ip(request))
         messages.success(request, "支部已保存")
         return redirect("org:branch_detail", pk=branch.pk)
     return render(request, "org/form.html", {"form": form, "title": "新建支部" if pk is None else f"编辑支部：{branch}",
@@ -96,28 +90,23 @@ def grid_detail(request, pk):
 @login_required
 def grid_edit(request, pk=None):
     if pk is None:
-        branch = scoped_get_or_404(request, Branch, request.GET.get("branch") or request.POST.get("branch") or 0, "edit_roster")
+        branch = scoped_get_or_404(request, Branch, request.GET.get("branch") or request.POST.get("branch") or 0, "edit_grids")
         grid = Grid(branch=branch)
     else:
-        grid = scoped_get_or_404(request, Grid, pk, "edit_roster")
+        grid = scoped_get_or_404(request, Grid, pk, "edit_grids")
     form = GridForm(request.POST or None, instance=grid)
     if request.method == "POST" and form.is_valid():
-        creating = grid.pk is None
-        with transaction.atomic():
-            form.save()
-            audit_log(actor=request.user, action=Action.CREATE if creating else Action.UPDATE, obj=grid,
-                      ip=client_ip(request), office_id=grid.branch.office_id)
+        org_unit_save(form=form, actor=request.user, ip=client_ip(request))
         messages.success(request, "网格已保存")
         return redirect("org:grid_detail", pk=grid.pk)
     return render(request, "org/form.html", {"form": form, "title": "新建网格" if pk is None else f"编辑网格：{grid}",
                                              "hidden": {"branch": grid.branch_id}})
 
 
-@login_required
-def household_list(request):
-    qs = Household.objects.visible_to(request.user).select_related("branch", "grid")
-    branches = Branch.objects.visible_to(request.user)
-    f = {k: request.GET.get(k, "") for k in ("q", "branch", "grid", "linked")}
+def household_queryset(user, params) -> tuple:
+    """The households list's filters (q, branch, grid, linked) in the user's scope: the list and its export share them."""
+    qs = Household.objects.visible_to(user)
+    f = {k: params.get(k, "") for k in ("q", "branch", "grid", "linked")}
     if f["branch"].isdigit():
         qs = qs.filter(branch_id=f["branch"])
     if f["grid"].isdigit():
@@ -127,9 +116,23 @@ def household_list(request):
         qs = qs.filter(Exists(active))
     elif f["linked"] == "no":
         qs = qs.filter(~Exists(active))
-    qs = search_households(qs, f["q"]).prefetch_related(_active_link_prefetch()).annotate(n_residents=Count("residents"))
+    return search_households(qs, f["q"]), f
+
+
+@login_required
+def household_list(request):
+    # The search form posts, so an ID number typed into it stays out of URLs, access logs and history.
+    params = request.POST if request.method == "POST" else request.GET
+    qs, f = household_queryset(request.user, params)
+    link_f = f
+    if looks_like_id_number(f["q"]):
+        audit_id_lookup(request, f["q"])
+        link_f = {**f, "q": ""}  # never echoed into pagination links
+    branches = Branch.objects.visible_to(request.user)
+    qs = qs.select_related("branch", "grid").prefetch_related(_active_link_prefetch()).annotate(n_residents=Count("residents"))
     template = "org/_household_rows.html" if request.headers.get("HX-Request") else "org/household_list.html"
-    return render(request, template, {"page": paginate(request, qs.order_by("code")), "f": f, "branches": branches})
+    return render(request, template, {"page": paginate(request, qs.order_by("code")), "f": f, "link_f": link_f,
+                                     "branches": branches})
 
 
 @login_required

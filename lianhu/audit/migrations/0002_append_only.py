@@ -33,7 +33,9 @@ SQLITE_BACKWARD = "DROP TRIGGER IF EXISTS audit_append_only;"
 
 
 def forward(apps, schema_editor):
+    """Idempotent, so a later migration can lay the trigger again (SQLite drops it when it rebuilds the table)."""
     vendor = schema_editor.connection.vendor
+    backward(apps, schema_editor)
     if vendor == "postgresql":
         for statement in PG_FORWARD.split("---"):
             schema_editor.execute(statement, params=None)

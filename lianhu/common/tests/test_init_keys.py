@@ -66,3 +66,12 @@ def test_an_empty_key_line_is_filled_in_rather_than_shadowed(env_file):
     lines = env_file.read_text(encoding="utf-8").splitlines()
     assert [line.partition("=")[0] for line in lines] == ["LIANHU_DATA_KEY", "DJANGO_SECRET_KEY"]
     assert len(read(env_file)["LIANHU_DATA_KEY"]) >= 32
+
+
+def test_the_system_check_refuses_to_run_without_the_data_key(settings):
+    from lianhu.common.checks import data_key_is_set
+
+    settings.LIANHU_DATA_KEY = ""
+    assert [e.id for e in data_key_is_set(None)] == ["lianhu.E001"]
+    settings.LIANHU_DATA_KEY = "x" * 40
+    assert data_key_is_set(None) == []

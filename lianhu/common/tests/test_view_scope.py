@@ -83,3 +83,47 @@ def test_not_found_page_is_in_chinese(world, client, settings):
     client.force_login(world.secretary_b)
     response = client.get(reverse("org:household_detail", args=[world.household_a.pk]))
     assert response.status_code == 404 and "不在您的管辖范围内" in response.content.decode()
+
+
+CREATE_URLS = [
+    ("org:branch_create", lambda w: f"?office={w.office.pk}"),
+    ("org:grid_create", lambda w: f"?branch={w.branch_a.pk}"),
+]
+
+
+@pytest.mark.parametrize("persona", ["secretary_b", "other_office_admin", "advisor_b", "grid_worker_a", "member_user"])
+@pytest.mark.parametrize("name,query", CREATE_URLS, ids=[c[0] for c in CREATE_URLS])
+def test_creating_under_branch_a_or_its_office_is_404_for_those_without_that_right(world, client, persona, name, query):
+    client.force_login(getattr(world, persona))
+    url = reverse(name) + query(world)
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"name": "越权", "code": "410173999999", "kind": "village"}).status_code == 404
+
+
+@pytest.mark.parametrize("persona", ["secretary_b", "other_office_admin", "advisor_b", "member_user"])
+def test_households_and_members_cannot_be_created_in_branch_a_from_outside(world, client, persona):
+    from lianhu.members.models import PartyMember
+    from lianhu.org.models import Household
+
+    client.force_login(getattr(world, persona))
+    client.post(reverse("org:household_create"), {"branch": world.branch_a.pk, "grid": world.grid_a.pk, "address": "越权户"})
+    client.post(reverse("members:member_create"), {"branch": world.branch_a.pk, "name": "越权党员", "gender": "M",
+                                                   "capacity": 10})
+    assert not Household.objects.filter(address="越权户").exists()
+    assert not PartyMember.objects.filter(name="越权党员").exists()
+
+
+def test_grid_worker_edits_his_grid_but_not_the_other_grid_of_his_branch(world, client):
+    client.force_login(world.grid_worker_a)
+    assert client.get(reverse("org:household_edit", args=[world.household_a.pk])).status_code == 200
+    assert client.get(reverse("org:household_edit", args=[world.household_a2.pk])).status_code == 404
+    assert client.get(reverse("org:household_detail", args=[world.household_a2.pk])).status_code == 404
+    assert client.get(reverse("org:grid_edit", args=[world.grid_a.pk])).status_code == 404
+    assert client.get(reverse("org:branch_detail", args=[world.branch_a.pk])).status_code == 200
+
+
+def test_junk_ids_in_query_strings_are_404_not_500(world, client):
+    client.force_login(world.office_admin)
+    assert client.get(reverse("org:branch_create") + "?office=abc").status_code == 404
+    assert client.get(reverse("org:grid_create") + "?branch=abc").status_code == 404
+    assert client.post(reverse("accounts:tokens"), {"revoke": "abc"}).status_code == 302

@@ -1,39 +1,16 @@
 import datetime as dt
-import json
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from lianhu.audit.models import Action, AuditEntry
-from lianhu.common.testing import make_household, make_link, make_member
+from lianhu.common.testing import API, PksOf, api_call, api_ids, make_household, make_link, make_member
 from lianhu.members.models import EndReason, LiaisonLink, MemberStatus, PartyMember
 
 pytestmark = pytest.mark.django_db
 
-API = "/api/v1"
-
-
-def call(client, method, url, body=None):
-    if body is None:
-        return getattr(client, method)(API + url)
-    return getattr(client, method)(API + url, data=json.dumps(body), content_type="application/json")
-
-
-def ids(response):
-    assert response.status_code == 200, response.content
-    return {row["id"] for row in response.json()["items"]}
-
-
-class PksOf(dict):
-    """Fills "/members/{member_a}" with the pk of world.member_a."""
-
-    def __init__(self, world):
-        super().__init__()
-        self.world = world
-
-    def __missing__(self, name):
-        return getattr(self.world, name).pk
+call, ids = api_call, api_ids
 
 
 EXEMPT = {"reason": "病", "since": "2026-03-01", "approved_by": "甲办事处党工委", "post": "政策宣传岗"}

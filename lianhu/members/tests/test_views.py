@@ -52,7 +52,7 @@ def test_linking_beyond_capacity_is_refused_in_chinese(world, client_for):
     extra = make_household(world.grid_a)
     client = client_for(world.secretary_a)
     response = client.post(reverse("members:household_link", args=[extra.pk]), {"member": small.pk}, follow=True)
-    assert "联系名额" in response.content.decode() or "上限" in response.content.decode()
+    assert "党员陈满已联系 1 户，达到可联系户数上限（1 户）" in response.content.decode()
     assert not LiaisonLink.objects.filter(household=extra).exists()
 
 
@@ -88,3 +88,62 @@ def test_capacity_cannot_drop_below_current_load(world, client_for):
     response = client.post(reverse("members:member_edit", args=[world.member_a.pk]), {
         "branch": world.branch_a.pk, "name": "李建国", "gender": "M", "capacity": 1, "phone": "", "id_number": ""})
     assert "不能少于当前已联系的户数" in response.content.decode()
+
+
+def test_member_search_by_id_number_is_posted_and_audited(world, client_for):
+    from lianhu.audit.models import AuditEntry
+    from lianhu.common.testing import valid_id_number
+
+    number = valid_id_number("19700101")
+    world.member_a.set_id_number(number)
+    world.member_a.save()
+    client = client_for(world.secretary_a)
+    body = client.post(reverse("members:member_list"), {"q": number.lower()}).content.decode()
+    assert "李建国" in body and "张福来" not in body
+    entry = AuditEntry.objects.get(action="lookup")
+    assert number not in str(entry.detail) and entry.office_id == world.office.pk
+    assert "李建国" not in client_for(world.secretary_b).post(reverse("members:member_list"), {"q": number}).content.decode()
+
+
+def test_a_member_who_left_loses_his_access(world, client_for):
+    services.member_mark_left(member=world.member_a, on=dt.date(2026, 11, 1), actor=world.secretary_a)
+    client = client_for(world.member_user)
+    assert client.get(reverse("org:household_detail", args=[world.household_a.pk])).status_code == 404
+    assert client.get(reverse("org:branch_detail", args=[world.branch_a.pk])).status_code == 404
+
+
+def test_a_member_sees_only_the_links_he_holds_now(world, client_for):
+    services.link_create(member=world.member_a, household=world.household_a2, actor=world.secretary_a)
+    other = make_member(world.branch_a, "周新民")
+    services.link_create(member=other, household=world.household_a2, actor=world.secretary_a)
+    from lianhu.members.models import LiaisonLink
+
+    visible = set(LiaisonLink.objects.visible_to(world.member_user).values_list("household_id", flat=True))
+    assert visible == {world.household_a.pk}
+
+
+def test_exemption_date_in_the_future_is_refused_by_the_service(world):
+    with pytest.raises(Exception, match="认定日期不能晚于今天"):
+        services.member_mark_exempt(member=world.member_a, reason="病", since=dt.date(2099, 1, 1), approved_by="王",
+                                    actor=world.secretary_a)
+    assert LiaisonLink.objects.get(pk=world.link_a.pk).ended_on is None
+
+
+def test_needs_member_list_query_count_does_not_grow_with_branches(world, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from lianhu.common.testing import make_branch, make_grid
+
+    client = client_for(world.office_admin)
+    url = reverse("members:needs_member")
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for _ in range(4):
+        b = make_branch(world.office)
+        make_member(b)
+        make_household(make_grid(b))
+    with CaptureQueriesContext(connection) as many:
+        body = client.get(url).content.decode()
+    assert body.count("安排联系</button>") == 5
+    assert len(many) == len(few)

@@ -1,38 +1,16 @@
-import json
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from lianhu.audit.models import Action, AuditEntry
-from lianhu.common.testing import make_household, make_link, make_member, make_resident, valid_id_number
+from lianhu.common.testing import (
+    API, PksOf, api_call, api_ids, make_household, make_link, make_member, make_resident, valid_id_number,
+)
 from lianhu.org.models import Household, Resident
 
 pytestmark = pytest.mark.django_db
 
-API = "/api/v1"
-
-
-def call(client, method, url, body=None):
-    if body is None:
-        return getattr(client, method)(API + url)
-    return getattr(client, method)(API + url, data=json.dumps(body), content_type="application/json")
-
-
-def ids(response):
-    assert response.status_code == 200, response.content
-    return {row["id"] for row in response.json()["items"]}
-
-
-class PksOf(dict):
-    """Fills "/households/{household_a}" with the pk of world.household_a."""
-
-    def __init__(self, world):
-        super().__init__()
-        self.world = world
-
-    def __missing__(self, name):
-        return getattr(self.world, name).pk
+call, ids = api_call, api_ids
 
 
 # Every endpoint, with an object of branch A (or office A), a persona who may use it on that object
@@ -226,16 +204,27 @@ def test_residents_are_listed_masked_without_cipher_hash_or_sensitive_tags(world
 
 def test_a_resident_is_found_by_the_exact_id_number_only(world, client_for):
     client = client_for(world.secretary_a)
-    assert ids(call(client, "get", "/residents?id_number=360426199101010071")) == {world.resident_a.pk}
-    assert ids(call(client, "get", "/residents?id_number=３６０４２６１９９１０１０１００７１")) == {world.resident_a.pk}
-    assert ids(call(client, "get", "/residents?id_number=36042619910101007")) == set()
+    assert ids(call(client, "post", "/residents/search", {"id_number": "360426199101010071"})) == {world.resident_a.pk}
+    assert ids(call(client, "post", "/residents/search", {"id_number": "３６０４２６１９９１０１０１００７１"})) == {world.resident_a.pk}
+    assert ids(call(client, "post", "/residents/search", {"id_number": "36042619910101007"})) == set()
+    lookups = AuditEntry.objects.filter(action="lookup", actor=world.secretary_a)
+    assert lookups.count() == 3 and "360426199101010071" not in str(list(lookups.values_list("detail", flat=True)))
+
+
+def test_id_number_search_does_not_reach_outside_the_scope(world, client_for):
+    assert ids(call(client_for(world.secretary_b), "post", "/residents/search", {"id_number": "360426199101010071"})) == set()
+    number = valid_id_number("19700101")
+    world.member_a.set_id_number(number)
+    world.member_a.save()
+    assert ids(call(client_for(world.secretary_a), "post", "/members/search", {"id_number": number})) == {world.member_a.pk}
+    assert ids(call(client_for(world.secretary_b), "post", "/members/search", {"id_number": number})) == set()
 
 
 def test_an_id_number_ending_in_a_lower_case_x_finds_the_resident(world, client_for):
     number = next(n for n in (valid_id_number(serial=s) for s in range(1, 200)) if n.endswith("X"))
     resident = make_resident(world.household_a2, "王秀英", id_number=number)
     client = client_for(world.secretary_a)
-    assert ids(call(client, "get", f"/residents?id_number={number.lower()}")) == {resident.pk}
+    assert ids(call(client, "post", "/residents/search", {"id_number": number.lower()})) == {resident.pk}
 
 
 def test_a_resident_is_found_by_part_of_the_name_or_the_start_of_its_pinyin_initials(world, client_for):
@@ -371,3 +360,19 @@ def test_the_openapi_document_loads_and_lists_the_paths(client):
                  "/api/v1/members/{member_id}/exempt", "/api/v1/links", "/api/v1/links/{link_id}/end"):
         assert path in paths
     assert set(paths["/api/v1/households/{household_id}"]) == {"get", "patch"}
+
+
+def test_birth_date_is_only_given_to_those_who_may_reveal_others_get_the_age(world, client_for):
+    import datetime as dt
+
+    world.resident_a.birth_date = dt.date(1950, 2, 3)
+    world.resident_a.save()
+    as_member = call(client_for(world.member_user), "get", f"/residents/{world.resident_a.pk}").json()
+    assert as_member["birth_date"] is None and as_member["age"] >= 76
+    as_secretary = call(client_for(world.secretary_a), "get", f"/residents/{world.resident_a.pk}").json()
+    assert as_secretary["birth_date"] == "1950-02-03"
+
+
+def test_a_body_that_is_not_json_gets_a_chinese_400(world, client_for):
+    response = client_for(world.secretary_a).post(API + "/residents", data="{oops", content_type="application/json")
+    assert response.status_code == 400 and "无法解析" in response.json()["detail"]

@@ -172,3 +172,31 @@ def test_a_linked_household_cannot_move_to_another_branch(world, client_for):
     assert "请先解除联系" in response.content.decode()
     world.household_a.refresh_from_db()
     assert world.household_a.branch_id == world.branch_a.pk
+
+
+def test_roles_that_may_not_reveal_see_age_instead_of_birth_date(world, client_for):
+    import datetime as dt
+
+    world.resident_a.birth_date = dt.date(1950, 2, 3)
+    world.resident_a.save()
+    member_view = client_for(world.member_user).get(reverse("org:household_detail", args=[world.household_a.pk]))
+    assert "1950-02-03" not in member_view.content.decode() and "年龄" in member_view.content.decode()
+    secretary_view = client_for(world.secretary_a).get(reverse("org:household_detail", args=[world.household_a.pk]))
+    assert "1950-02-03" in secretary_view.content.decode()
+
+
+def test_out_of_range_house_facts_are_refused_in_chinese(world, client_for):
+    response = client_for(world.secretary_a).post(reverse("org:household_edit", args=[world.household_a.pk]), {
+        "branch": world.branch_a.pk, "grid": world.grid_a.pk, "address": world.household_a.address,
+        "floors": 61, "built_year": 99999, "lng": 1138.2})
+    body = response.content.decode()
+    assert "层数不能超过 60" in body and "建成年份不正确" in body and "经度应在 -180 到 180 之间" in body
+
+
+def test_a_user_with_audit_entries_can_still_be_deleted(world):
+    from lianhu.audit.models import Action, AuditEntry
+    from lianhu.audit.services import audit_log
+
+    audit_log(actor=world.secretary_b, action=Action.LOGIN)
+    world.secretary_b.delete()
+    assert AuditEntry.objects.get(action=Action.LOGIN).actor_label == "secretary_b"

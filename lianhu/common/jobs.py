@@ -1,0 +1,183 @@
+"""Import jobs: an upload is checked (preview), then written only when someone confirms it.
+
+Small files are checked and written inside the request. Bigger ones are queued and run by the
+`import_jobs` sweep of the background worker (`manage.py worker`), which reports progress on the
+job row for the page to poll. Checking runs outside any transaction (so its progress is visible);
+writing runs in one transaction that checks everything again first (see xlsx.import_file).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from lianhu.audit.models import Action
+from lianhu.audit.services import audit_log
+
+from .models import ImportJob, ImportStatus
+from .sweeps import sweep
+
+logger = logging.getLogger(__name__)
+
+INLINE_ROWS = 2000  # up to this many rows a file is checked and written while the user waits
+PROBLEM_LIMIT = 20000  # problems kept on the job; a file with more is mostly the wrong file
+STALE_AFTER = dt.timedelta(minutes=30)  # a running job untouched this long lost its worker
+KEEP_UPLOADS = dt.timedelta(days=7)  # then an unfinished upload (holding personal data) is dropped
+
+
+def sheet_for(job: ImportJob, user=None):
+    from .xlsx import sheet_class
+
+    return sheet_class(job.kind)(office=job.office, user=user if user is not None else job.created_by)
+
+
+def job_create(*, kind: str, office, user, filename: str, data: bytes) -> tuple[ImportJob, object]:
+    """Store the upload sealed; return the job and the table read from it (None when unreadable)."""
+    from .xlsx import read_table, sheet_class
+
+    table = read_table(data, filename, sheet_class(kind).columns)
+    job = ImportJob(kind=kind, office=office, created_by=user, filename=filename[:200], rows=len(table.rows),
+                    sheet=table.sheet)
+    job.set_content(data)
+    job.save()
+    return job, table
+
+
+def _reporter(job: ImportJob):
+    """Progress written to the job row at most twice a second, and only when others can see it."""
+    last = [0.0]
+
+    def report(done: int, total: int, phase: str) -> None:
+        now = time.monotonic()
+        if connection.in_atomic_block or (now - last[0] < 0.5 and done < total):
+            return
+        last[0] = now
+        percent = int(done * 100 / total) if total else 100
+        ImportJob.objects.filter(pk=job.pk).update(progress=percent, phase=phase, updated_at=timezone.now())
+
+    return report
+
+
+def _record(job: ImportJob, outcome) -> None:
+    job.counts = outcome.counts
+    job.notes = outcome.notes
+    job.ignored = outcome.ignored
+    job.sheet = outcome.sheet or job.sheet
+    job.rows = outcome.rows or job.rows
+    job.problems = [p.as_dict() for p in outcome.problems[:PROBLEM_LIMIT]]
+    job.error_count = len(outcome.errors)
+    job.warning_count = len(outcome.problems) - job.error_count
+
+
+def job_validate(job: ImportJob, table=None) -> ImportJob:
+    """Check the file and say what it would change; writes nothing but the job row."""
+    from .xlsx import import_file
+
+    job.status, job.progress, job.phase = ImportStatus.VALIDATING, 0, "检查"
+    job.save(update_fields=["status", "progress", "phase", "updated_at"])
+    try:
+        outcome = import_file(sheet_for(job), job.read_content(), job.filename, apply=False, progress=_reporter(job),
+                              table=table)
+    except Exception as e:  # a job must end in a state the page can show, whatever went wrong
+        logger.exception("import job %s failed while checking", job.pk)
+        return _fail(job, f"检查时出错（{e.__class__.__name__}），请联系管理员")
+    _record(job, outcome)
+    job.status, job.progress, job.phase = ImportStatus.PREVIEWED, 100, ""
+    if not job.changes and not job.error_count:
+        job.message = "文件与系统中的数据完全一致，无需导入"
+    job.save()
+    return job
+
+
+def job_confirm(*, job: ImportJob, user, ip: str | None = None) -> ImportJob:
+    """Write a checked job now (small files) or queue it for the worker (big ones)."""
+    if not job.can_confirm:
+        return job
+    if job.rows <= INLINE_ROWS:
+        return job_apply(job, ip=ip)
+    updated = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.PREVIEWED).update(
+        status=ImportStatus.CONFIRMED, progress=0, phase="", updated_at=timezone.now())
+    job.refresh_from_db()
+    return job if updated else job
+
+
+def job_apply(job: ImportJob, ip: str | None = None) -> ImportJob:
+    """Check again and write, in one transaction; audited with one summary entry."""
+    from .xlsx import import_file
+
+    job.status, job.progress, job.phase = ImportStatus.APPLYING, 0, "写入"
+    job.save(update_fields=["status", "progress", "phase", "updated_at"])
+    try:
+        outcome = import_file(sheet_for(job), job.read_content(), job.filename, apply=True, progress=_reporter(job),
+                              audit=lambda o: audit_import(o, office=job.office, actor=job.created_by, ip=ip, job=job))
+    except Exception as e:
+        logger.exception("import job %s failed while writing", job.pk)
+        return _fail(job, f"写入时出错（{e.__class__.__name__}），没有写入任何数据；请重新上传或联系管理员")
+    _record(job, outcome)
+    job.progress, job.phase = 100, ""
+    if outcome.applied:
+        job.status, job.finished_at = ImportStatus.APPLIED, timezone.now()
+        job.message = "已导入：" + "；".join(outcome.summary_lines())
+        job.content = b""  # applied: the upload is no longer needed, and it holds personal data
+    else:
+        job.status = ImportStatus.PREVIEWED
+        job.message = "数据在预览之后有了变化，重新检查发现问题，没有写入任何数据；请处理后重新上传"
+    job.save()
+    return job
+
+
+def _fail(job: ImportJob, message: str) -> ImportJob:
+    job.status, job.message, job.finished_at = ImportStatus.FAILED, message, timezone.now()
+    job.save(update_fields=["status", "message", "finished_at", "updated_at"])
+    return job
+
+
+def audit_import(outcome, *, office, actor, ip: str | None = None, job: ImportJob | None = None,
+                 source: str = "web") -> None:
+    """One summary entry per import, written in the import's own transaction."""
+    created = any(c.get("created") for c in outcome.counts.values())
+    audit_log(actor=actor, action=Action.CREATE if created else Action.UPDATE, obj=job, ip=ip, office_id=office.pk,
+              detail={"import": outcome.kind, "file": outcome.filename, "rows": outcome.rows, "counts": outcome.counts,
+                      "source": source})
+
+
+def audit_export(*, kind: str, office_id: int | None, actor, ip: str | None, rows: int, masked: bool,
+                 filters: dict | None = None, source: str = "web") -> None:
+    with transaction.atomic():
+        audit_log(actor=actor, action=Action.EXPORT, ip=ip, office_id=office_id,
+                  detail={"export": kind, "rows": rows, "masked": masked, "filters": filters or {}, "source": source})
+
+
+def _claim(job_id: int, expected: str, running: str) -> bool:
+    """Take a job only if nobody else has: a conditional update, as the worker may run twice."""
+    return bool(ImportJob.objects.filter(pk=job_id, status=expected).update(status=running, updated_at=timezone.now()))
+
+
+@sweep("import_jobs")
+def run_import_jobs() -> str:
+    """Check queued uploads and write confirmed ones; fail jobs whose worker died; drop old uploads."""
+    now = timezone.now()
+    stale = ImportJob.objects.filter(status__in=[ImportStatus.VALIDATING, ImportStatus.APPLYING],
+                                     updated_at__lt=now - STALE_AFTER)
+    failed = stale.update(status=ImportStatus.FAILED, finished_at=now, updated_at=now,
+                          message="处理中断（后台任务已停止），没有写入任何数据；请重新上传")
+    dropped = (ImportJob.objects.exclude(content=b"").exclude(status__in=ImportJob.ACTIVE)
+               .filter(updated_at__lt=now - KEEP_UPLOADS).update(content=b""))
+    checked = written = 0
+    for pk, status in ImportJob.objects.filter(status__in=[ImportStatus.QUEUED, ImportStatus.CONFIRMED]) \
+            .order_by("created_at").values_list("pk", "status"):
+        running = ImportStatus.VALIDATING if status == ImportStatus.QUEUED else ImportStatus.APPLYING
+        if not _claim(pk, status, running):
+            continue
+        job = ImportJob.objects.select_related("office", "created_by").get(pk=pk)
+        if status == ImportStatus.QUEUED:
+            job_validate(job)
+            checked += 1
+        else:
+            job_apply(job)
+            written += 1
+    return f"checked {checked}, wrote {written}, failed {failed} stale, dropped {dropped} old uploads"

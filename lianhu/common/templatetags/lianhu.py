@@ -1,0 +1,11 @@
+from django import template
+
+from lianhu.common.masking import age_on
+
+register = template.Library()
+
+
+@register.filter
+def age(birth_date):
+    """`{{ r.birth_date|age }}` → 76."""
+    return age_on(birth_date)

@@ -1,0 +1,234 @@
+"""The spreadsheet engine: cells as villages type them, sheets as villages lay them out."""
+
+import datetime as dt
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from lianhu.common import crypto, xlsx
+from lianhu.common.tests.workbooks import HOUSEHOLD_HEADER, household_row, households_file, xlsx_bytes
+from lianhu.common.xlsx import CellError, Column
+from lianhu.org.spreadsheets import HouseholdSheet
+
+COLUMNS = HouseholdSheet.columns
+
+
+# ---------------------------------------------------------------------------------------------
+# Cells
+
+
+@pytest.mark.parametrize("raw", [
+    dt.date(1991, 1, 1), dt.datetime(1991, 1, 1, 0, 0), 33239, 33239.0, "33239", "1991.1.1", "1991/01/01", "1991-1-1",
+    "1991年1月1日", " 1991-01-01 ", "１９９１年１月１日", "19910101", "1991-01-01 00:00:00",
+])
+def test_it_reads_a_date_in_every_spelling_villages_use(raw):
+    assert xlsx.date(raw) == dt.date(1991, 1, 1)
+
+
+@pytest.mark.parametrize("raw,message", [("1991.13.1", "不存在"), ("去年", "无法识别"), ("1991", "无法识别")])
+def test_it_says_why_a_date_cannot_be_read(raw, message):
+    with pytest.raises(CellError, match=message):
+        xlsx.date(raw)
+
+
+def test_it_rejects_an_id_number_excel_stored_as_a_number_and_says_why():
+    with pytest.raises(CellError) as e:
+        xlsx.id_number(360426199101010071)  # Excel keeps 15 significant digits: 3.60426E+17
+    assert "存成了数字" in str(e.value) and "3.60426E+17" in str(e.value) and "文本" in str(e.value)
+    with pytest.raises(CellError, match="存成了数字"):
+        xlsx.id_number("3.60426E+17")  # the same number saved to CSV by Excel
+
+
+def test_it_hints_that_trailing_zeros_may_be_excel_losing_digits():
+    with pytest.raises(CellError, match="末尾是 000"):
+        xlsx.id_number("360426199101010000")
+
+
+@pytest.mark.parametrize("raw,value", [
+    ("41018419600101003x", "41018419600101003X"), (" 360426199101010071 ", "360426199101010071"),
+    ("３６０４２６１９９１０１０１００７１", "360426199101010071"), ("360426\u200b199101010071\ufeff", "360426199101010071"),
+    ("360426 1991 0101 0071", "360426199101010071"), ("\u3000360426199101010071\xa0", "360426199101010071"),
+])
+def test_it_accepts_lower_case_x_full_width_digits_blanks_and_invisible_characters(raw, value):
+    assert xlsx.id_number(raw).value == value
+
+
+def test_it_accepts_a_legacy_15_digit_id_number_even_from_a_numeric_cell():
+    assert xlsx.id_number("410184910101001").kind == "legacy15"
+    assert xlsx.id_number(410184910101001.0).value == "410184910101001"
+
+
+def test_it_says_why_an_id_number_is_wrong():
+    with pytest.raises(CellError, match="校验位不正确"):
+        xlsx.id_number("360426199101010072")
+
+
+@pytest.mark.parametrize("raw", ["+86 139 1234 5678", "139-1234-5678", "13912345678", 13912345678.0, "０１３９１２３４５６７８"[1:]])
+def test_it_normalises_phones_with_country_code_dashes_and_spaces(raw):
+    assert xlsx.phone(raw) == "13912345678"
+
+
+def test_codes_in_numeric_cells_keep_their_digits_up_to_15_and_are_refused_beyond():
+    assert xlsx.code(410173101001001.0, "网格编码") == "410173101001001"
+    with pytest.raises(CellError, match="户编号存成了数字"):
+        xlsx.code(4101731012010001.0, "户编号")
+
+
+def test_tags_take_any_separator_and_wu_clears():
+    allowed = ("独居老人", "空巢老人", "留守儿童")
+    assert xlsx.tags("留守儿童，独居老人", allowed, "关爱标签") == ["独居老人", "留守儿童"]
+    assert xlsx.tags("独居老人、 空巢老人", allowed, "关爱标签") == ["独居老人", "空巢老人"]
+    assert xlsx.tags("无", allowed, "关爱标签") == []
+    assert xlsx.tags("", allowed, "关爱标签") is None
+    with pytest.raises(CellError, match="不是可选的关爱标签"):
+        xlsx.tags("孤儿", allowed, "关爱标签")
+
+
+def test_yes_and_no_in_their_usual_forms():
+    assert [xlsx.boolean(v) for v in ("是", "否", "√", "Y", 1.0, "")] == [True, False, True, True, True, None]
+
+
+# ---------------------------------------------------------------------------------------------
+# Sheets
+
+
+def read(data: bytes, name: str = "a.xlsx") -> xlsx.Table:
+    return xlsx.read_table(data, name, COLUMNS)
+
+
+def test_it_finds_the_header_below_a_merged_title_row():
+    data = households_file(household_row(name="王秀英"), merges=["A1:S1"])
+    table = read(data)
+    assert table.header_row == 2
+    assert [n for n, _ in table.rows] == [3]
+
+
+def test_it_reads_a_header_of_merged_cells_two_rows_tall():
+    top = ["户信息", "", "", "", "", "", "", "", "居民信息"] + [""] * 10
+    rows = [top, HOUSEHOLD_HEADER, household_row(name="王秀英", id_number="360426199101010071")]
+    data = xlsx_bytes(rows, merges=["A1:H1", "I1:S1", "I2:I2"])
+    # And a header cell merged over both rows: 姓名 written once, in I1:I2.
+    rows2 = [top[:8] + ["姓名"] + [""] * 10, HOUSEHOLD_HEADER[:8] + [""] + HOUSEHOLD_HEADER[9:],
+             household_row(name="王秀英")]
+    data2 = xlsx_bytes(rows2, merges=["A1:H1", "I1:I2", "J1:S1"])
+    for blob in (data, data2):
+        table = read(blob)
+        assert table.header_row == 2 and table.index["name"] == 8
+        assert list(table.rows)[0][1][8] == "王秀英"
+
+
+def test_it_picks_the_data_sheet_among_extra_and_hidden_sheets():
+    instructions = [["填写说明"], ["姓名：户籍登记的姓名"], ["身份证号：18 位"]]
+    data = households_file(household_row(name="王秀英"), title=None, sheet="户籍",
+                           before=[("说明", instructions)], after=[("汇总", [["支部", "户数"], ["甲村", 3]])])
+    table = read(data)
+    assert table.sheet == "户籍" and len(list(table.rows)) == 1
+
+
+def test_columns_in_another_order_with_other_names_and_hidden_ones_are_read():
+    rows = [["备用", "身份证号码", "姓名", "手机号", "支部", "村民小组"],
+            ["x", "360426199101010071", "王秀英", "13912345678", "甲村", "一组"]]
+    table = read(xlsx_bytes(rows, hidden_columns=["A", "D"]))
+    get = {k: table.getter(k) for k in ("id_number", "name", "phone", "branch", "villager_group")}
+    cells = list(table.rows)[0][1]
+    assert {k: g(cells) for k, g in get.items()} == {"id_number": "360426199101010071", "name": "王秀英",
+                                                     "phone": "13912345678", "branch": "甲村", "villager_group": "一组"}
+    assert table.ignored == ["备用"]
+
+
+def test_blank_rows_are_skipped_and_rows_keep_their_sheet_numbers():
+    data = xlsx_bytes([HOUSEHOLD_HEADER, household_row(name="甲"), [], ["  "] * 3, household_row(name="乙")])
+    assert [n for n, _ in read(data).rows] == [2, 5]
+
+
+def test_a_missing_required_column_is_named():
+    table = read(xlsx_bytes([["户编号", "支部", "网格", "住址"], ["", "甲村", "一网格", "1号"]]))
+    assert [p.message for p in table.problems] == ["缺少“姓名”列"]
+
+
+def test_a_file_without_a_recognisable_header_says_so():
+    table = read(xlsx_bytes([["a", "b"], [1, 2]]))
+    assert "没有找到表头" in table.problems[0].message
+
+
+def test_a_file_that_is_not_a_spreadsheet_says_so():
+    table = read(b"PK\x03\x04 broken zip", "a.xlsx")
+    assert "文件无法读取" in table.problems[0].message
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk"])
+def test_csv_in_utf8_and_gbk(encoding):
+    text = "姓名,身份证号,联系电话,支部\r\n王秀英,360426199101010071,139-1234-5678,甲村\r\n"
+    table = read(text.encode(encoding), "a.csv")
+    assert table.sheet == "CSV"
+    assert table.getter("name")(list(table.rows)[0][1]) == "王秀英"
+
+
+def test_xls_files_are_read_too(tmp_path):
+    xlwt = pytest.importorskip("xlwt")
+    book = xlwt.Workbook()
+    ws = book.add_sheet("户籍")
+    for c, header in enumerate(["姓名", "身份证号", "支部"]):
+        ws.write(0, c, header)
+    for c, value in enumerate(["王秀英", "360426199101010071", "甲村"]):
+        ws.write(1, c, value)
+    path = tmp_path / "a.xls"
+    book.save(str(path))
+    table = read(path.read_bytes(), "a.xls")
+    assert table.getter("id_number")(list(table.rows)[0][1]) == "360426199101010071"
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+
+
+def test_the_template_has_drop_downs_text_id_columns_and_instructions():
+    options = {"branch": ["甲村", "乙社区"], "relation": ["户主", "配偶"]}
+    buffer = io.BytesIO()
+    xlsx.write_workbook(buffer, sheet_name="户籍", title="甲办事处户籍", columns=COLUMNS, rows=[], options=options,
+                        instructions=["一行一位居民"], required=("name",))
+    book = load_workbook(io.BytesIO(buffer.getvalue()))
+    assert book.sheetnames == ["户籍", "选项", "填写说明"]
+    assert book["选项"].sheet_state == "hidden"
+    ws = book["户籍"]
+    assert [c.value for c in ws[2]] == HOUSEHOLD_HEADER
+    formulas = {dv.formula1 for dv in ws.data_validations.dataValidation}
+    assert "'选项'!$A$1:$A$2" in formulas and "'选项'!$B$1:$B$2" in formulas
+    assert ws.column_dimensions["M"].number_format == "@"  # 身份证号 typed as text
+    assert "一行一位居民" in [r[0].value for r in book["填写说明"].iter_rows()]
+
+
+def test_the_problem_download_is_the_users_sheet_with_an_error_column():
+    data = households_file(household_row(name="王秀英", id_number=360426199101010071), merges=["A1:S1"])
+    table = read(data)
+    problem = table.problem(3, "id_number", "身份证号存成了数字")
+    buffer = io.BytesIO()
+    xlsx.write_annotated(buffer, data, table, [problem])
+    ws = load_workbook(io.BytesIO(buffer.getvalue())).active
+    assert ws["A1"].value == "甲村户籍台账"
+    assert ws.cell(2, 20).value == "错误说明"
+    assert ws.cell(3, 20).value == "身份证号：身份证号存成了数字"
+    assert ws["M3"].fill.fgColor.rgb.endswith("FDECEA")
+
+
+def test_parallel_workers_give_the_same_result_as_one_process(monkeypatch):
+    monkeypatch.setattr(xlsx, "PARALLEL_MIN", 3)
+    monkeypatch.setattr(xlsx, "PARALLEL_CHUNK", 2)
+    items = [(f"value {i}",) for i in range(7)]
+    sealed = xlsx.parallel_map(crypto.encrypt, None, items)
+    assert [crypto.decrypt(s) for s in sealed] == [i[0] for i in items]
+
+
+def test_a_column_is_recognised_by_any_of_its_names_ignoring_stars_and_notes():
+    lookup = xlsx.header_lookup([Column("birth_date", "出生日期", ("出生年月日",))])
+    for header in ("出生日期", "*出生日期", "出生日期（yyyy-mm-dd）", " 出生年月日 ", "出生日期："):
+        assert lookup.get(xlsx.normalise_header(header)) == "birth_date", header
+
+
+def test_a_sheet_starting_in_column_b_below_blank_rows_keeps_its_columns_and_row_numbers():
+    rows = [[], [], [None] + HOUSEHOLD_HEADER, [None] + household_row(name="王秀英", id_number="360426199101010071")]
+    table = read(xlsx_bytes(rows))
+    assert table.header_row == 3 and table.index["name"] == 9
+    [(n, cells)] = list(table.rows)
+    assert n == 4 and table.getter("id_number")(cells) == "360426199101010071"

@@ -1,0 +1,224 @@
+"""Templates, uploads with a preview, confirmation, problem downloads and exports on the web."""
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from lianhu.audit.models import Action, AuditEntry
+from lianhu.common import jobs
+from lianhu.common.models import ImportJob, ImportStatus
+from lianhu.common.testing import valid_id_number
+from lianhu.common.tests.workbooks import households_file
+from lianhu.org.models import Household, Resident
+
+pytestmark = pytest.mark.django_db
+
+HEAD = valid_id_number("19600101", serial=11)
+DIGITS_ONLY = valid_id_number("19600101", serial=1)  # no X: Excel can hold it as a (15-digit) number
+
+
+def new_household(**extra) -> dict:
+    row = dict(branch="甲村", grid="甲村一网格", address="甲村一组8号", name="王建国", relation="户主", id_number=HEAD,
+               phone="13912345678")
+    row.update(extra)
+    return row
+
+
+def upload(client, data: bytes, kind: str = "households", name: str = "户籍.xlsx", **params):
+    url = reverse("transfer:upload", args=[kind])
+    return client.post(url, {"file": SimpleUploadedFile(name, data), **params})
+
+
+def workbook(response):
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    return load_workbook(io.BytesIO(response.content))
+
+
+def job_of(world) -> ImportJob:
+    return ImportJob.objects.get(created_by=world.secretary_a)
+
+
+def test_the_template_offers_only_the_branches_the_user_may_import_into(world, client_for):
+    response = client_for(world.secretary_a).get(reverse("transfer:template", args=["households"]))
+    book = workbook(response)
+    assert [c.value for c in book["选项"]["A"] if c.value] == ["甲村"]
+    assert book["户籍"]["A2"].value == "户编号"
+
+
+@pytest.mark.parametrize("kind", ["households", "members", "links"])
+def test_read_only_roles_get_404_for_templates_and_uploads(world, client_for, kind):
+    for persona in (world.member_user, world.advisor_b, world.zone_admin):
+        client = client_for(persona)
+        assert client.get(reverse("transfer:template", args=[kind])).status_code == 404
+        assert client.get(reverse("transfer:upload", args=[kind])).status_code == 404
+
+
+def test_an_unknown_kind_is_404(world, client_for):
+    assert client_for(world.office_admin).get(reverse("transfer:upload", args=["visits"])).status_code == 404
+
+
+def test_another_offices_admin_cannot_upload_into_this_office(world, client_for):
+    client = client_for(world.other_office_admin)
+    response = upload(client, households_file(new_household()), office=world.office.pk)
+    assert response.status_code == 404
+    assert not ImportJob.objects.exists()
+
+
+def test_an_upload_is_previewed_and_written_only_when_confirmed(world, client_for):
+    client = client_for(world.secretary_a)
+    response = upload(client, households_file(new_household()))
+    job = job_of(world)
+    assert response.status_code == 302 and response["Location"] == reverse("transfer:job_detail", args=[job.pk])
+    assert job.status == ImportStatus.PREVIEWED and job.counts["居民"]["created"] == 1
+    assert HEAD.encode() not in bytes(job.content)  # the upload is kept sealed
+    assert not Household.objects.filter(address="甲村一组8号").exists()
+    page = client.get(response["Location"]).content.decode()
+    assert "确认导入" in page and "新增" in page
+
+    confirmed = client.post(reverse("transfer:job_confirm", args=[job.pk]), follow=True)
+
+    assert "已导入" in confirmed.content.decode()
+    job.refresh_from_db()
+    assert job.status == ImportStatus.APPLIED and job.content == b""  # applied: the upload is dropped
+    assert Resident.objects.get(name="王建国").reveal_id_number() == HEAD
+    entry = AuditEntry.objects.get(detail__import="households")
+    assert entry.actor == world.secretary_a and entry.object_id == str(job.pk)
+
+
+def test_a_file_with_problems_lists_them_offers_the_annotated_sheet_and_cannot_be_confirmed(world, client_for):
+    client = client_for(world.secretary_a)
+    upload(client, households_file(new_household(id_number=int(DIGITS_ONLY))))
+    job = job_of(world)
+    page = client.get(reverse("transfer:job_detail", args=[job.pk])).content.decode()
+    assert "错误 1 个" in page and "存成了数字" in page and "确认导入" not in page
+
+    sheet = workbook(client.get(reverse("transfer:job_problems", args=[job.pk]))).active
+    assert sheet.cell(2, 20).value == "错误说明" and "存成了数字" in sheet.cell(3, 20).value
+
+    client.post(reverse("transfer:job_confirm", args=[job.pk]))
+    assert not Household.objects.filter(address="甲村一组8号").exists()
+
+
+JOB_URLS = ["transfer:job_detail", "transfer:job_progress", "transfer:job_problems"]
+
+
+@pytest.mark.parametrize("persona", ["secretary_b", "other_office_admin", "office_admin", "member_user"])
+def test_someone_elses_import_job_is_404(world, client, persona):
+    client.force_login(world.secretary_a)
+    upload(client, households_file(new_household(id_number=int(DIGITS_ONLY))))
+    job = job_of(world)
+    client.force_login(getattr(world, persona))
+    for name in JOB_URLS:
+        assert client.get(reverse(name, args=[job.pk])).status_code == 404, name
+    assert client.post(reverse("transfer:job_confirm", args=[job.pk])).status_code == 404
+
+
+def test_a_job_is_404_once_its_owner_lost_the_right_to_write_there(world, client_for):
+    client = client_for(world.secretary_a)
+    upload(client, households_file(new_household()))
+    world.secretary_a.memberships.update(is_active=False)
+    world.secretary_a.__dict__.pop("active_memberships", None)
+    assert client.get(reverse("transfer:job_detail", args=[job_of(world).pk])).status_code == 404
+
+
+def test_a_big_file_is_checked_and_written_by_the_worker_with_progress_on_the_page(world, client_for, monkeypatch):
+    monkeypatch.setattr(jobs, "INLINE_ROWS", 0)
+    client = client_for(world.secretary_a)
+    upload(client, households_file(new_household()))
+    job = job_of(world)
+    assert job.status == ImportStatus.QUEUED
+    progress = client.get(reverse("transfer:job_progress", args=[job.pk]))
+    assert 'hx-trigger="every 1s"' in progress.content.decode() and "HX-Refresh" not in progress
+
+    assert jobs.run_import_jobs().startswith("checked 1, wrote 0")
+    job.refresh_from_db()
+    assert job.status == ImportStatus.PREVIEWED and job.progress == 100
+    assert client.get(reverse("transfer:job_progress", args=[job.pk]))["HX-Refresh"] == "true"
+
+    client.post(reverse("transfer:job_confirm", args=[job.pk]))
+    job.refresh_from_db()
+    assert job.status == ImportStatus.CONFIRMED and not Household.objects.filter(address="甲村一组8号").exists()
+    assert jobs.run_import_jobs().startswith("checked 0, wrote 1")
+    job.refresh_from_db()
+    assert job.status == ImportStatus.APPLIED and Household.objects.filter(address="甲村一组8号").exists()
+
+
+def test_the_worker_fails_a_job_whose_worker_died_and_drops_old_uploads(world, client_for):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    client = client_for(world.secretary_a)
+    upload(client, households_file(new_household()))
+    job = job_of(world)
+    long_ago = timezone.now() - dt.timedelta(days=8)
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.APPLYING, updated_at=long_ago)
+    assert "failed 1 stale" in jobs.run_import_jobs()
+    job.refresh_from_db()
+    assert job.status == ImportStatus.FAILED and "没有写入任何数据" in job.message
+    ImportJob.objects.filter(pk=job.pk).update(updated_at=long_ago)
+    assert "dropped 1 old uploads" in jobs.run_import_jobs()
+
+
+# ---------------------------------------------------------------------------------------------
+# Exports
+
+
+def exported_codes(response) -> set[str]:
+    sheet = workbook(response).worksheets[0]
+    return {row[0] for row in sheet.iter_rows(min_row=3, values_only=True) if row[0]}
+
+
+def test_the_export_follows_the_lists_filters_and_scope(world, client_for):
+    url = reverse("transfer:export", args=["households"])
+    admin = client_for(world.office_admin)
+    assert exported_codes(admin.get(url)) == {world.household_a.code, world.household_a2.code, world.household_b.code}
+    assert exported_codes(admin.get(url, {"linked": "no"})) == {world.household_a2.code}
+    assert exported_codes(admin.get(url, {"q": "单雪梅"})) == {world.household_a.code}
+    secretary_b = client_for(world.secretary_b)
+    assert exported_codes(secretary_b.get(url)) == {world.household_b.code}
+    assert exported_codes(secretary_b.get(url, {"branch": world.branch_a.pk})) == set()
+
+
+def test_an_export_is_full_for_those_who_may_reveal_masked_otherwise_and_always_audited(world, client_for):
+    url = reverse("transfer:export", args=["households"])
+    full = workbook(client_for(world.secretary_a).get(url)).worksheets[0]
+    assert "360426199101010071" in [c.value for c in full["M"]]
+    assert "低保" in [c.value for c in full["P"]]
+    shared = workbook(client_for(world.secretary_a).get(url, {"masked": "1"})).worksheets[0]
+    assert "360***********0071" in [c.value for c in shared["M"]] and "***" in [c.value for c in shared["P"]]
+    member = workbook(client_for(world.member_user).get(url)).worksheets[0]
+    assert "360***********0071" in [c.value for c in member["M"]]
+    entries = AuditEntry.objects.filter(action=Action.EXPORT).order_by("id")
+    assert [(e.actor.username, e.detail["masked"], e.detail["rows"]) for e in entries] == [
+        ("secretary_a", False, 2), ("secretary_a", True, 2), ("member_a", True, 1)]
+
+
+def test_members_and_links_exports_use_the_member_lists_filters(world, client_for):
+    client = client_for(world.office_admin)
+    names = [r[2] for r in workbook(client.get(reverse("transfer:export", args=["members"]), {"status": "exempt"}))
+             .worksheets[0].iter_rows(min_row=3, values_only=True)]
+    assert names == ["张福来"]
+    links = workbook(client.get(reverse("transfer:export", args=["links"]), {"branch": world.branch_b.pk})).worksheets[0]
+    assert [r[0] for r in links.iter_rows(min_row=3, values_only=True)] == [world.household_b.code]
+
+
+def test_export_needs_login(client):
+    response = client.get(reverse("transfer:export", args=["households"]))
+    assert response.status_code == 302
+
+
+def test_the_lists_offer_import_and_export(world, client_for):
+    client = client_for(world.secretary_a)
+    households = client.get(reverse("org:household_list")).content.decode()
+    assert reverse("transfer:upload", args=["households"]) in households
+    assert reverse("transfer:export", args=["households"]) in households
+    member_list = client.get(reverse("members:member_list")).content.decode()
+    for kind in ("members", "links"):
+        assert reverse("transfer:upload", args=[kind]) in member_list
+        assert reverse("transfer:export", args=[kind]) in member_list
+    advisor = client_for(world.advisor_b).get(reverse("org:household_list")).content.decode()
+    assert reverse("transfer:upload", args=["households"]) not in advisor

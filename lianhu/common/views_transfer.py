@@ -1,0 +1,225 @@
+"""Spreadsheets in and out on the web: templates, uploads with a preview, confirmation, exports.
+
+Every look-up goes through `visible_to(user, action)`: an import needs the sheet's write action
+(edit_roster for households, manage_members for members and links), an export shows what the list
+shows ("view") and masks ID numbers, phones and sensitive tags unless every exported row may be
+revealed by the user. An import job is seen only by the person who uploaded it (its problem list
+quotes the file, ID numbers included).
+"""
+
+from __future__ import annotations
+
+import io
+from urllib.parse import quote
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from lianhu.audit.services import client_ip
+from lianhu.org.models import Office
+
+from . import jobs, xlsx
+from .models import ImportJob, ImportStatus
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+SHOWN_PROBLEMS = 500
+
+
+def _sheet_class_or_404(kind: str):
+    try:
+        return xlsx.sheet_class(kind)
+    except ValueError:
+        raise Http404 from None
+
+
+def _offices(user, action: str):
+    """Offices where the user may `action` some branch or grid (write actions hold at the user's own level)."""
+    from lianhu.org.models import Branch, Grid
+
+    branches = Branch.objects.visible_to(user, action).values("office_id")
+    grids = Grid.objects.visible_to(user, action).values("branch__office_id")
+    return Office.objects.filter(Q(pk__in=branches) | Q(pk__in=grids)).order_by("code")
+
+
+def _office_or_404(request, action: str) -> Office:
+    """The office the user works for with `action`; one who works for several names it with ?office=."""
+    offices = _offices(request.user, action)
+    wanted = request.GET.get("office") or request.POST.get("office")
+    if wanted:
+        office = offices.filter(pk=wanted).first() if str(wanted).isdigit() else None
+    else:
+        office = offices.first() if offices.count() == 1 else None
+    if office is None:
+        raise Http404
+    return office
+
+
+def _xlsx_response(buffer: io.BytesIO, filename: str) -> HttpResponse:
+    response = HttpResponse(buffer.getvalue(), content_type=XLSX_TYPE)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return response
+
+
+@login_required
+def template(request, kind):
+    """An empty template with drop-downs of the branches and grids the user may import into."""
+    cls = _sheet_class_or_404(kind)
+    office = _office_or_404(request, cls.action)
+    buffer = io.BytesIO()
+    cls(office=office, user=request.user).write_template(buffer)
+    return _xlsx_response(buffer, f"{cls.label}导入模板.xlsx")
+
+
+def _export_queryset(request, kind: str):
+    """The list view's own filtered, scoped queryset (NetBox's ?export=table)."""
+    from lianhu.members.models import LiaisonLink
+    from lianhu.members.views import member_queryset
+    from lianhu.org.views import household_queryset
+
+    if kind == "households":
+        return household_queryset(request.user, request.GET)
+    members, f = member_queryset(request.user, request.GET)
+    if kind == "members":
+        return members, f
+    return LiaisonLink.objects.visible_to(request.user).active().filter(member__in=members.values("pk")), f
+
+
+def _revealable(request, queryset) -> bool:
+    """Whether the user may reveal every exported row: otherwise the whole export is masked."""
+    model = queryset.model
+    if model.__name__ == "LiaisonLink":
+        from lianhu.members.models import PartyMember
+
+        members = PartyMember.objects.filter(pk__in=queryset.values("member_id"))
+        return not members.exclude(pk__in=PartyMember.objects.visible_to(request.user, "reveal").values("pk")).exists()
+    return not queryset.exclude(pk__in=model.objects.visible_to(request.user, "reveal").values("pk")).exists()
+
+
+@login_required
+def export(request, kind):
+    """The list as the user filtered it, in the template's columns, masked unless he may reveal; audited."""
+    cls = _sheet_class_or_404(kind)
+    queryset, filters = _export_queryset(request, kind)
+    offices = list(Office.objects.visible_to(request.user, "view")[:2])
+    office = offices[0] if len(offices) == 1 else None
+    masked = request.GET.get("masked") == "1" or not _revealable(request, queryset)
+    sheet = cls(office=office, user=request.user, action="view")
+    buffer = io.BytesIO()
+    rows = sheet.write_export(buffer, queryset, masked=masked)
+    jobs.audit_export(kind=kind, office_id=office.pk if office else None, actor=request.user, ip=client_ip(request),
+                      rows=rows, masked=masked, filters={k: v for k, v in filters.items() if v})
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    return _xlsx_response(buffer, f"{cls.label}{'（脱敏）' if masked else ''}-{stamp}.xlsx")
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(label="表格文件", help_text="Excel（.xlsx、.xls）或 CSV（UTF-8 或 GBK 编码）")
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith((".xlsx", ".xls", ".csv")):
+            raise forms.ValidationError("请上传 .xlsx、.xls 或 .csv 文件")
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError("文件超过 50 MB：请拆分后分别导入")
+        return upload
+
+
+@login_required
+def upload(request, kind):
+    """Upload a sheet: small ones are checked at once, big ones by the background worker."""
+    cls = _sheet_class_or_404(kind)
+    office = _office_or_404(request, cls.action)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        job, table = jobs.job_create(kind=kind, office=office, user=request.user, filename=upload.name,
+                                     data=upload.read())
+        if job.rows <= jobs.INLINE_ROWS:
+            jobs.job_validate(job, table)
+        return redirect("transfer:job_detail", pk=job.pk)
+    recent = ImportJob.objects.visible_to(request.user).filter(created_by=request.user, kind=kind, office=office)[:10]
+    return render(request, "transfer/upload.html", {
+        "form": form, "sheet": cls, "office": office, "recent": recent, "inline_rows": jobs.INLINE_ROWS,
+        "multiple_offices": _offices(request.user, cls.action).count() > 1,
+    })
+
+
+def _job_or_404(request, pk) -> ImportJob:
+    """A job of the user's own, in an office where he may still write what the sheet writes."""
+    job = (ImportJob.objects.visible_to(request.user).select_related("office")
+           .filter(pk=pk, created_by=request.user).first())
+    if job is None:
+        raise Http404
+    if not _offices(request.user, _sheet_class_or_404(job.kind).action).filter(pk=job.office_id).exists():
+        raise Http404
+    return job
+
+
+@login_required
+def job_detail(request, pk):
+    job = _job_or_404(request, pk)
+    errors = [p for p in job.problems if p["level"] == "error"]
+    warnings = [p for p in job.problems if p["level"] != "error"]
+    return render(request, "transfer/job.html", {
+        "job": job, "sheet": xlsx.sheet_class(job.kind), "errors": errors[:SHOWN_PROBLEMS],
+        "warnings": warnings[:SHOWN_PROBLEMS], "more_errors": max(0, job.error_count - SHOWN_PROBLEMS),
+        "counts": _count_rows(job.counts),
+    })
+
+
+def _count_rows(counts: dict) -> list[tuple]:
+    return [(entity, c.get("created", 0), c.get("updated", 0), c.get("unchanged", 0), c.get("ended", 0))
+            for entity, c in (counts or {}).items()]
+
+
+@login_required
+def job_progress(request, pk):
+    """The progress bar, polled by htmx every second; once the job is done the page reloads itself."""
+    job = _job_or_404(request, pk)
+    response = render(request, "transfer/_progress.html", {"job": job})
+    if not job.is_running:
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@login_required
+@require_POST
+def job_confirm(request, pk):
+    job = _job_or_404(request, pk)
+    if not job.can_confirm:
+        messages.error(request, "这个文件不能导入：请先处理其中的问题，或重新上传")
+        return redirect("transfer:job_detail", pk=job.pk)
+    job = jobs.job_confirm(job=job, user=request.user, ip=client_ip(request))
+    if job.status == ImportStatus.APPLIED:
+        messages.success(request, job.message)
+    elif job.status == ImportStatus.CONFIRMED:
+        messages.success(request, "已确认，正在后台写入，完成后本页会自动更新")
+    else:
+        messages.error(request, job.message or "没有写入任何数据")
+    return redirect("transfer:job_detail", pk=job.pk)
+
+
+@login_required
+def job_problems(request, pk):
+    """The uploaded sheet again, with an 错误说明 column and the cells in question shaded."""
+    job = _job_or_404(request, pk)
+    if not job.problems or not job.content:
+        raise Http404
+    data = job.read_content()
+    cls = xlsx.sheet_class(job.kind)
+    table = xlsx.read_table(data, job.filename, cls.columns)
+    problems = [xlsx.Problem(**p) for p in job.problems]
+    note = ""
+    if job.error_count + job.warning_count > len(problems):
+        note = f"问题太多，只标注了前 {len(problems):,} 个"
+    buffer = io.BytesIO()
+    xlsx.write_annotated(buffer, data, table, problems, note=note)
+    stem = job.filename.rsplit(".", 1)[0]
+    return _xlsx_response(buffer, f"{stem}-问题清单.xlsx")

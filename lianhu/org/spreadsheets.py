@@ -1,0 +1,770 @@
+"""The households file (户籍表): one row per resident, rows with the same 户编号 form one household.
+
+Rows bind with the rules the forms and services use: the same validators (parse_id_number,
+normalize_phone, clean_text), the model's choices, lengths and constraints, "the grid belongs to
+the branch" (HouseholdForm), one resident per ID number (resident_save, refuse_duplicate_id_number),
+"a linked household stays in its branch" (household_save), and scope through
+`visible_to(user, "edit_roster")`. It is done in bulk rather than one form per row, so that 100k
+rows validate in seconds; a blank cell keeps what is stored, as a blank sealed field does in the form.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import NamedTuple
+
+from django.db.models import Q
+from django.utils import timezone
+
+from lianhu.common import bulk, crypto, xlsx
+from lianhu.common.masking import mask_id_number, mask_phone
+from lianhu.common.models import id_number_hash
+from lianhu.common.pinyin import name_initials
+from lianhu.common.validators import IdNumber
+from lianhu.common.xlsx import CellError, Column, Memo, Outcome, Table
+
+from .models import Branch, CareTag, Gender, Grid, Household, Relation, Resident, SensitiveTag
+from .services import next_household_code
+
+GENDERS = {"男": Gender.MALE, "女": Gender.FEMALE, "男性": Gender.MALE, "女性": Gender.FEMALE,
+           "M": Gender.MALE, "F": Gender.FEMALE}
+RELATIONS = {
+    **{r.label: r.value for r in Relation},
+    "本人": Relation.HEAD, "户主本人": Relation.HEAD,
+    "妻": Relation.SPOUSE, "妻子": Relation.SPOUSE, "夫": Relation.SPOUSE, "丈夫": Relation.SPOUSE,
+    "子": Relation.CHILD, "女": Relation.CHILD, "儿子": Relation.CHILD, "女儿": Relation.CHILD,
+    "长子": Relation.CHILD, "次子": Relation.CHILD, "长女": Relation.CHILD, "次女": Relation.CHILD,
+    "父": Relation.PARENT, "母": Relation.PARENT, "父亲": Relation.PARENT, "母亲": Relation.PARENT,
+    "孙子": Relation.GRANDCHILD, "孙女": Relation.GRANDCHILD, "外孙": Relation.GRANDCHILD,
+    "外孙女": Relation.GRANDCHILD,
+}
+GENDER_LABELS = dict(Gender.choices)
+CARE_TAGS = tuple(CareTag.values)
+SENSITIVE_TAGS = tuple(SensitiveTag.values)
+MAX_FLOORS = 60  # the household_floors_sane constraint
+
+HOUSEHOLD_KEYS = ("branch", "grid", "address", "villager_group", "self_built", "floors", "built_year", "lng", "lat",
+                  "notes")
+RESIDENT_KEYS = ("name", "relation", "gender", "birth_date", "id_number", "phone", "care_tags", "sensitive_tags")
+HOUSEHOLD_FIELDS = ("branch_id", "grid_id", "address", "villager_group", "self_built", "floors", "built_year", "lng",
+                    "lat", "notes")
+RESIDENT_FIELDS = ("name", "name_initials", "gender", "birth_date", "relation", "care_tags", "sensitive_tags_cipher",
+                   "id_number_cipher", "id_number_hash", "id_number_masked", "phone_cipher", "phone_hash",
+                   "phone_masked")
+NEW_HOUSEHOLD = {"id": None, "branch_id": None, "grid_id": None, "address": "", "villager_group": "", "self_built": False,
+                 "floors": None, "built_year": None, "lng": None, "lat": None, "notes": ""}
+
+
+@lru_cache(maxsize=65536)
+def initials(name: str) -> str:
+    return name_initials(name)  # names repeat down a village's sheet
+
+
+def ordered(values, allowed: tuple[str, ...]) -> tuple[str, ...]:
+    """Tags in the order of their choices (unknown ones last), so equal sets compare equal."""
+    values = list(values or ())
+    return tuple(t for t in allowed if t in values) + tuple(sorted(t for t in values if t not in allowed))
+
+
+def phone_hash(phone: str) -> str:
+    return crypto.keyed_hash("phone:" + phone) if phone else ""
+
+
+class ResidentState(NamedTuple):
+    """A resident as the comparison needs him: stored, or as the file will leave him."""
+
+    id: int | None
+    name: str
+    gender: str
+    birth_date: object
+    relation: str
+    care_tags: tuple
+    id_number_hash: str
+    phone_hash: str
+    sensitive: object  # the stored cipher text, or the tags (a tuple) when the file changes them
+
+    @classmethod
+    def stored(cls, row: tuple) -> ResidentState:
+        pk, _household, name, gender, birth, relation, care, id_hash, ph, sealed = row
+        return cls(pk, name, gender, birth, relation, ordered(care, CARE_TAGS), id_hash, ph, sealed)
+
+
+class RowRecord(NamedTuple):
+    """One row of the file, every cell normalised."""
+
+    row: int
+    problems: list  # (column key, message, level)
+    bad: bool
+    code: str | None  # None: the code itself is unusable
+    relation: str
+    household: tuple | None  # HOUSEHOLD_KEYS order, None for a blank cell; None when all are blank
+    name: str | None  # None: the row has no resident columns
+    gender: str
+    birth_date: object
+    care_tags: tuple | None
+    sensitive_tags: tuple | None
+    id: IdNumber | None
+    id_hash: str
+    phone: str
+    phone_hash: str
+
+
+class RowReader:
+    """Normalises the rows of one file, one row at a time, without looking anything up.
+
+    Written for speed (it runs once per row, 100k times for a big file): cells are read by
+    position, each distinct raw value of a column is normalised once, and a row whose household
+    cells repeat the previous row's reuses their result.
+    """
+
+    def __init__(self, index: dict[str, int]):
+        normalisers = {
+            "branch": xlsx.compact,
+            "grid": xlsx.compact,
+            "address": lambda v: _limited(xlsx.text(v), Household, "address"),
+            "villager_group": lambda v: _limited(xlsx.text(v), Household, "villager_group"),
+            "self_built": xlsx.boolean,
+            "floors": xlsx.field_rules(Household, "floors", lambda v: xlsx.integer(v, units="层")),
+            "built_year": xlsx.field_rules(Household, "built_year", lambda v: xlsx.integer(v, units="年")),
+            "lng": xlsx.field_rules(Household, "lng", lambda v: xlsx.decimal(v)),
+            "lat": xlsx.field_rules(Household, "lat", lambda v: xlsx.decimal(v)),
+            "notes": xlsx.text,
+            "name": lambda v: _limited(xlsx.compact(v), Resident, "name"),
+            "relation": lambda v: xlsx.choice(v, RELATIONS, "与户主关系"),
+            "gender": lambda v: xlsx.choice(v, GENDERS, "性别"),
+            "birth_date": _birth_date,
+            "care_tags": lambda v: _tuple(xlsx.tags(v, CARE_TAGS, "关爱标签")),
+            "sensitive_tags": lambda v: _tuple(xlsx.tags(v, SENSITIVE_TAGS, "敏感标签")),
+        }
+        # (key, position, memo) for the columns the file has; a missing column reads as blank.
+        self.household_columns = [(k, index.get(k), Memo(normalisers[k])) for k in HOUSEHOLD_KEYS]
+        self.resident_columns = [(k, index.get(k), Memo(normalisers[k])) for k in
+                                 ("name", "gender", "birth_date", "care_tags", "sensitive_tags")]
+        self.code_at, self.relation_at = index.get("code"), index.get("relation")
+        self.id_at, self.phone_at = index.get("id_number"), index.get("phone")
+        self.resident_at = [index[k] for k in RESIDENT_KEYS if k in index]
+        self.code = Memo(lambda v: xlsx.code(v, "户编号"))
+        self.relation = Memo(normalisers["relation"])
+        self.last = (None, None, [])  # (raw household cells, normalised, problems)
+
+    def __call__(self, n: int, cells) -> RowRecord:
+        width = len(cells)
+
+        def at(i):
+            return cells[i] if i is not None and i < width else ""
+
+        problems = []
+        try:
+            code = self.code(at(self.code_at))
+        except CellError as e:
+            return RowRecord(n, [("code", str(e), "error")], True, None, "", None, None, "", None, None, None, None,
+                             "", "", "")
+        raw = tuple(at(i) for _k, i, _m in self.household_columns)
+        if raw == self.last[0]:
+            household, problems = self.last[1], list(self.last[2])
+        else:
+            values = []
+            for (key, _i, memo), value in zip(self.household_columns, raw):
+                if value == "" or value is None:
+                    values.append(None)
+                    continue
+                try:
+                    value = memo(value)
+                except CellError as e:
+                    problems.append((key, str(e), "error"))
+                    value = None
+                values.append(None if value == "" else value)
+            household = tuple(values) if any(v is not None for v in values) else None
+            self.last = (raw, household, list(problems))
+        relation = ""
+        try:
+            relation = self.relation(at(self.relation_at))
+        except CellError as e:
+            problems.append(("relation", str(e), "error"))
+        if not any(at(i) not in ("", None) for i in self.resident_at):
+            return RowRecord(n, problems, any(p[2] == "error" for p in problems), code, relation, household, None, "",
+                             None, None, None, None, "", "", "")
+        found = []
+        for key, i, memo in self.resident_columns:
+            value = at(i)
+            if value != "" and value is not None:
+                try:
+                    value = memo(value)
+                except CellError as e:
+                    problems.append((key, str(e), "error"))
+                    value = None
+            found.append(value if value != "" else None)
+        name, gender, birth, care, sensitive = found
+        if not name:
+            problems.append(("name", "姓名不能为空", "error"))
+        id_value = None
+        id_hash = phone = ph = ""
+        try:
+            id_value = xlsx.id_number(at(self.id_at))
+        except CellError as e:
+            problems.append(("id_number", str(e), "error"))
+        try:
+            phone = xlsx.phone(at(self.phone_at))
+        except CellError as e:
+            problems.append(("phone", str(e), "error"))
+        if id_value is not None:
+            id_hash = id_number_hash(id_value.value)
+            if id_value.warning:
+                problems.append(("id_number", id_value.warning, "warning"))
+            if id_value.gender and gender and gender != id_value.gender:
+                problems.append(("gender", f"性别“{GENDER_LABELS[gender]}”与身份证号不一致，请核对", "warning"))
+            if id_value.birth_date and birth and birth != id_value.birth_date:
+                problems.append(("birth_date", f"出生日期与身份证号中的 {id_value.birth_date:%Y-%m-%d} 不一致，请核对",
+                                 "warning"))
+        if phone:
+            ph = phone_hash(phone)
+        bad = any(p[2] == "error" for p in problems)
+        return RowRecord(n, problems, bad, code, relation, household, name or "", gender or "", birth, care, sensitive,
+                         id_value, id_hash, phone, ph)
+
+
+def _limited(value: str, model, name: str) -> str:
+    limit = model._meta.get_field(name).max_length
+    if len(value) > limit:
+        raise CellError(f"不能超过 {limit} 个字")
+    return value
+
+
+def _birth_date(value):
+    born = xlsx.date(value)
+    if born is not None and born > timezone.localdate():
+        raise CellError("出生日期不能晚于今天")
+    return born
+
+
+def _tuple(tags: list | None) -> tuple | None:
+    return None if tags is None else tuple(tags)
+
+
+def _seal(id_value: str, phone: str) -> tuple[str, str, str, str]:
+    """Cipher text and masked form of an ID number and a phone (run in worker processes for big files)."""
+    return (crypto.encrypt(id_value) if id_value else "", mask_id_number(id_value),
+            crypto.encrypt(phone) if phone else "", mask_phone(phone))
+
+
+@dataclass(slots=True, eq=False)
+class HouseholdDraft:
+    row: int
+    code: str  # "" for a new household
+    values: dict = field(default_factory=dict)  # normalised, non-blank values from the file
+    rows: dict = field(default_factory=dict)  # the row each value came from
+    first: tuple | None = None  # the first row's household cells, to skip rows that repeat them
+    residents: list = field(default_factory=list)
+    stored: dict | None = None
+    final: dict | None = None  # what the household will be
+    bad: bool = False
+
+
+@dataclass(slots=True, eq=False)
+class ResidentDraft:
+    record: RowRecord
+    household: HouseholdDraft
+    stored: ResidentState | None = None
+    final: ResidentState | None = None
+
+
+@dataclass
+class Plan:
+    new_households: list = field(default_factory=list)  # HouseholdDraft
+    changed_households: list = field(default_factory=list)
+    new_residents: list = field(default_factory=list)  # ResidentDraft
+    changed_residents: list = field(default_factory=list)
+
+
+class HouseholdSheet(xlsx.RosterSheet):
+    kind = "households"
+    sheet_name = "户籍"
+    label = "户籍（户与居民）"
+    action = "edit_roster"
+    columns = (
+        Column("code", "户编号", ("户号", "户籍编号"), width=19, text_format=True,
+               note="已登记的户填写系统中的户编号；新户留空，由系统编号"),
+        Column("branch", "支部", ("党支部", "村（社区）", "村社区", "所属支部"), width=12, options="branch",
+               note="新户必填；填支部名称或 12 位区划代码"),
+        Column("grid", "网格", ("所在网格", "网格名称"), width=12, options="grid", note="新户必填；填本支部的网格名称或 15 位网格编码"),
+        Column("address", "住址", ("地址", "家庭住址", "现住址"), width=26, note="新户必填"),
+        Column("villager_group", "村民组", ("村民组/楼栋", "村民小组", "组别", "楼栋")),
+        Column("self_built", "自建房", ("是否自建房",), width=8, options="yes_no", note="是/否"),
+        Column("floors", "层数", ("房屋层数",), width=6, note=f"整数，最多 {MAX_FLOORS}"),
+        Column("built_year", "建成年份", ("建房年份", "建造年份"), width=9),
+        Column("name", "姓名", ("居民姓名",), required=True, width=9),
+        Column("relation", "与户主关系", ("关系", "与户主的关系"), width=10, options="relation",
+               note="新户的第一行必须是户主；同户其他人紧随其后"),
+        Column("gender", "性别", (), width=6, options="gender", note="留空时按身份证号确定"),
+        Column("birth_date", "出生日期", ("出生年月日", "出生年月", "生日"), width=12,
+               note="1991-01-01、1991/1/1、1991.1.1、1991年1月1日均可；留空时按身份证号确定"),
+        Column("id_number", "身份证号", ("身份证号码", "公民身份号码", "证件号码", "身份证"), width=21, text_format=True,
+               note="18 位（末位 X 大小写均可）或旧版 15 位；请保持“文本”格式，数字格式会丢失后几位"),
+        Column("phone", "联系电话", ("电话", "手机", "手机号", "手机号码", "联系方式"), width=14, text_format=True),
+        Column("care_tags", "关爱标签", ("特殊群体",), width=14, options="care_tags", free_options=True,
+               note="多个用顿号分隔；填“无”清除"),
+        Column("sensitive_tags", "敏感标签", (), width=14, options="sensitive_tags", free_options=True, sensitive=True,
+               note="残疾人、低保等敏感信息，加密保存；多个用顿号分隔；填“无”清除"),
+        Column("lng", "经度", (), width=11),
+        Column("lat", "纬度", (), width=10),
+        Column("notes", "备注", ("户备注",), width=20),
+    )
+    required_for_new = ("branch", "grid", "address", "name", "relation")
+    instructions = (
+        "一行一位居民；户编号相同的行是同一户。户的信息（支部、网格、住址等）填在该户任意一行即可，各行填写时须一致。",
+        "新户：户编号留空，第一行填户主（与户主关系填“户主”），同户其他人紧随其后，由系统编号。",
+        "按身份证号识别居民、按户编号识别户（没有户编号的，按户中已登记居民的身份证号找到该户）："
+        "同一文件导入两次，第二次不会有任何改动。",
+        "留空的单元格不会清除已有信息；关爱标签、敏感标签填“无”表示清除。导入只新增和更新，不删除。",
+        "文件中任何一行有错误时，整个文件都不会导入；请下载问题清单，按“错误说明”列修改后重新上传。",
+        "身份证号、联系电话列请保持“文本”格式：设为数字的单元格只保留 15 位，身份证号的后几位会丢失。",
+    )
+
+    # -----------------------------------------------------------------------------------------
+    # Look-ups in scope
+
+    def branches(self):
+        """Branches the user may edit the roster of, or of one of their grids (a grid worker's branch)."""
+        if self.user is None:
+            return self.scoped(Branch, "office")
+        grids = Grid.objects.visible_to(self.user, self.action).values("branch_id")
+        branches = Branch.objects.filter(Q(pk__in=self.scoped(Branch, "office").values("pk")) | Q(pk__in=grids))
+        return branches if self.office is None else branches.filter(office=self.office)
+
+    def grids(self):
+        return self.scoped(Grid, "branch__office")
+
+    def households(self):
+        return self.scoped(Household, "branch__office")
+
+    def options(self) -> dict[str, list[str]]:
+        return {
+            "branch": [b.name for b in self.branches().order_by("code")],
+            "grid": list(dict.fromkeys(self.grids().order_by("code").values_list("name", flat=True))),
+            "yes_no": ["是", "否"],
+            "relation": list(Relation.labels),
+            "gender": list(Gender.labels),
+            "care_tags": list(CARE_TAGS),
+            "sensitive_tags": list(SENSITIVE_TAGS),
+        }
+
+    # -----------------------------------------------------------------------------------------
+    # Validation
+
+    def validate(self, table: Table, progress=None, *, for_update: bool = False) -> Outcome:
+        outcome = Outcome(kind=self.kind, rows=len(table.rows))
+        problems = outcome.problems
+
+        def problem(row: int, key: str, message: str, level: str = "error") -> None:
+            problems.append(table.problem(row, key, message, level))
+
+        records = xlsx.read_records(RowReader(table.index), table, progress)
+        outcome.rows = len(records)
+        households, residents = self._group(records, problem)
+        del records
+        if progress:
+            progress(0, 1, "核对已有数据")
+        self._bind_households(households, problem, for_update)
+        self._bind_residents(residents, problem)
+        plan = Plan()
+        for h in households:
+            if h.bad:
+                continue
+            if h.stored is None:
+                plan.new_households.append(h)
+                outcome.count("户", "created")
+            elif h.final != h.stored:
+                plan.changed_households.append(h)
+                outcome.count("户", "updated")
+            else:
+                outcome.count("户", "unchanged")
+        for r in residents:
+            if r.final is None or r.household.bad:
+                continue
+            if r.stored is None:
+                plan.new_residents.append(r)
+                outcome.count("居民", "created")
+            elif r.final != r.stored:
+                plan.changed_residents.append(r)
+                outcome.count("居民", "updated")
+            else:
+                outcome.count("居民", "unchanged")
+        problems.sort(key=lambda p: (p.row, p.letter))
+        outcome.plan = plan
+        return outcome
+
+    def _group(self, records: list[RowRecord], problem) -> tuple[list[HouseholdDraft], list[ResidentDraft]]:
+        """Rows into households, in the order of the file: a code names one, a 户主 row without a code starts one."""
+        households: list[HouseholdDraft] = []
+        by_code: dict[str, HouseholdDraft] = {}
+        residents: list[ResidentDraft] = []
+        current_new: HouseholdDraft | None = None  # the new household the previous row belonged to
+        seen_ids: dict[str, int] = {}
+        for rec in records:
+            n = rec.row
+            for key, message, level in rec.problems:
+                problem(n, key, message, level)
+            if rec.code is None:
+                current_new = None
+                continue
+            if rec.code:
+                household = by_code.get(rec.code)
+                if household is None:
+                    household = by_code[rec.code] = HouseholdDraft(row=n, code=rec.code)
+                    households.append(household)
+                current_new = None
+            elif rec.relation == Relation.HEAD or rec.name is None:
+                household = current_new = HouseholdDraft(row=n, code="")
+                households.append(household)
+            elif current_new is not None:
+                household = current_new
+            else:
+                problem(n, "code", "户编号为空：新户的第一行应是户主（与户主关系填“户主”），同户其他人紧随其后；"
+                                   "已登记的户请填写户编号")
+                continue
+            if rec.bad:
+                household.bad = True
+            cells = rec.household
+            if cells is not None and cells != household.first:
+                if household.first is None:
+                    household.first = cells
+                # Each row may repeat the household's cells or leave them blank, but not contradict them.
+                for key, value in zip(HOUSEHOLD_KEYS, cells):
+                    if value is None:
+                        continue
+                    known = household.values.get(key)
+                    if known is None:
+                        household.values[key], household.rows[key] = value, n
+                    elif known != value:
+                        problem(n, key, f"与本户第 {household.rows[key]} 行的“{known}”不一致")
+                        household.bad = True
+            if rec.name is None or rec.bad:
+                continue
+            if rec.id_hash:
+                first = seen_ids.setdefault(rec.id_hash, n)
+                if first != n:
+                    problem(n, "id_number", f"与第 {first} 行是同一个人（身份证号相同）：同一个人只能出现一次")
+                    household.bad = True
+                    continue
+            resident = ResidentDraft(record=rec, household=household)
+            household.residents.append(resident)
+            residents.append(resident)
+        return households, residents
+
+    def _bind_households(self, households: list[HouseholdDraft], problem, for_update: bool) -> None:
+        """Find each household, resolve its branch and grid in scope, and say what it will become."""
+        branches = list(self.branches())
+        if for_update:
+            # Serialise code assignment with any other import into the same branches.
+            list(Branch.objects.select_for_update(of=("self",)).filter(pk__in=[b.pk for b in branches])
+                 .values_list("pk"))
+        branch_by = {b.name: b for b in branches} | {b.code: b for b in branches}
+        grids_by_branch: dict[int, dict[str, Grid]] = defaultdict(dict)
+        grid_by_id = {}
+        for g in self.grids():
+            grids_by_branch[g.branch_id][g.name] = grids_by_branch[g.branch_id][g.code] = g
+            grid_by_id[g.pk] = g
+        self._adopt(households, problem)
+
+        codes = [h.code for h in households if h.code]
+        stored = {}
+        for part in xlsx.chunks(codes):
+            for row in self.households().filter(code__in=part).values("id", "code", *HOUSEHOLD_FIELDS):
+                stored[row.pop("code")] = row
+        self._code_by_id = {row["id"]: code for code, row in stored.items()}
+        moved = []
+        for h in households:
+            # A household with a bad row is still checked, so the user sees every problem at once.
+            was_bad = h.bad
+            v = h.values
+            if h.code:
+                h.stored = stored.get(h.code)
+                if h.stored is None:
+                    problem(h.row, "code", f"户编号 {h.code} 不存在（或不在您的管理范围内）；新户请留空户编号，由系统编号")
+                    h.bad = True
+                    continue
+            final = dict(h.stored) if h.stored else dict(NEW_HOUSEHOLD)
+            if "branch" in v:
+                branch = branch_by.get(v["branch"])
+                if branch is None:
+                    problem(h.rows["branch"], "branch", f"支部“{v['branch']}”不存在（或不在您的管理范围内）")
+                    h.bad = True
+                    continue
+                final["branch_id"] = branch.pk
+            elif h.stored is None:
+                problem(h.row, "branch", "新户必须填写支部")
+                h.bad = True
+                continue
+            if "grid" in v:
+                grid = grids_by_branch.get(final["branch_id"], {}).get(v["grid"])
+                if grid is None:
+                    elsewhere = any(v["grid"] in names for names in grids_by_branch.values())
+                    problem(h.rows["grid"], "grid", "网格不属于所选支部" if elsewhere
+                            else f"网格“{v['grid']}”不存在（或不在您的管理范围内）")
+                    h.bad = True
+                    continue
+                final["grid_id"] = grid.pk
+            elif h.stored is None:
+                problem(h.row, "grid", "新户必须填写网格")
+                h.bad = True
+                continue
+            grid = grid_by_id.get(final["grid_id"])
+            if grid is None:
+                # The household is in scope but its grid is not (a grid worker's neighbouring grid).
+                problem(h.row, "grid", "该户所在网格不在您的管理范围内")
+                h.bad = True
+                continue
+            if grid.branch_id != final["branch_id"]:
+                problem(h.rows.get("branch", h.row), "grid", "调整支部时请同时填写新支部的网格")
+                h.bad = True
+                continue
+            for key in ("address", "villager_group", "self_built", "floors", "built_year", "lng", "lat", "notes"):
+                if key in v:
+                    final[key] = v[key]
+            if not final["address"]:
+                problem(h.row, "address", "新户必须填写住址")
+                h.bad = True
+                continue
+            if was_bad:
+                continue
+            if h.stored is not None and final["branch_id"] != h.stored["branch_id"]:
+                moved.append(h)
+            h.final = final
+        if moved:
+            from lianhu.members.models import LiaisonLink
+
+            linked = set(LiaisonLink.objects.active().filter(household_id__in=[h.stored["id"] for h in moved])
+                         .values_list("household_id", flat=True))
+            for h in moved:
+                if h.stored["id"] in linked:
+                    problem(h.rows.get("branch", h.row), "branch", "该户仍由本支部党员联系，请先解除联系再迁往其他支部")
+                    h.bad = True
+
+    def _adopt(self, households: list[HouseholdDraft], problem) -> None:
+        """A household without a code whose head is already registered is that household.
+
+        Villages keep their own sheets without our codes: importing such a sheet a second time must
+        find the households the first import created, not create them again.
+        """
+        self._registered: dict[str, tuple] = {}  # ID hash -> (household id, household code, name), any office
+        hashes = [h.residents[0].record.id_hash for h in households
+                  if not h.code and h.residents and h.residents[0].record.id_hash]
+        self._looked_up = set(hashes)
+        self._lookup_registered(hashes)
+        if not self._registered:
+            return
+        visible = self._visible_households({v[0] for v in self._registered.values()})
+        for h in households:
+            # The household is the one its first person (the head, who started it) is registered in.
+            if h.code or h.bad or not h.residents:
+                continue
+            registered = self._registered.get(h.residents[0].record.id_hash)
+            if registered is not None and registered[0] in visible:
+                h.code = registered[1]
+
+    def _lookup_registered(self, hashes: list[str]) -> None:
+        for part in xlsx.chunks(hashes, 5000):
+            for id_hash, household_id, code, name in Resident.objects.filter(id_number_hash__in=part).values_list(
+                    "id_number_hash", "household_id", "household__code", "name"):
+                self._registered[id_hash] = (household_id, code, name)
+
+    def _visible_households(self, ids) -> set[int]:
+        visible = set()
+        for part in xlsx.chunks(sorted(ids), 5000):
+            visible.update(self.households().filter(pk__in=part).values_list("pk", flat=True))
+        return visible
+
+    def _bind_residents(self, residents: list[ResidentDraft], problem) -> None:
+        """Match each resident by ID number (or by name within his household) and merge."""
+        stored_households = {r.household.stored["id"] for r in residents if r.household.stored}
+        by_hash: dict[str, tuple] = {}
+        by_name: dict[tuple[int, str], list[tuple]] = defaultdict(list)
+        for part in xlsx.chunks(sorted(stored_households), 2000):
+            for row in Resident.objects.filter(household_id__in=part).values_list(
+                    "id", "household_id", "name", "gender", "birth_date", "relation", "care_tags", "id_number_hash",
+                    "phone_hash", "sensitive_tags_cipher"):
+                if row[7]:
+                    by_hash[row[7]] = row
+                by_name[row[1], row[2]].append(row)
+        # ID numbers registered in households outside the file: one resident per ID number, everywhere.
+        self._lookup_registered([r.record.id_hash for r in residents if r.record.id_hash
+                                 and r.record.id_hash not in by_hash and r.record.id_hash not in self._looked_up])
+        elsewhere = {k: v for k, v in self._registered.items() if k not in by_hash}
+        visible = self._visible_households({v[0] for v in elsewhere.values()}) if elsewhere else set()
+        taken: dict[int, int] = {}  # stored resident id -> the row that matched it
+        for r in residents:
+            h, rec = r.household, r.record
+            household_id = h.stored["id"] if h.stored else None
+            stored = by_hash.get(rec.id_hash) if rec.id_hash else None
+            if stored is not None and stored[1] != household_id:
+                problem(rec.row, "id_number", f"该身份证号已登记：{self._code_by_id.get(stored[1], '')}（{stored[2]}）")
+                h.bad = True
+                continue
+            if stored is None and rec.id_hash in elsewhere:
+                household, code, name = elsewhere[rec.id_hash]
+                # Where it is registered is said only to someone who may see that household
+                # (as refuse_duplicate_id_number does in the form).
+                problem(rec.row, "id_number", f"该身份证号已登记：{code}（{name}）" if household in visible
+                        else "该身份证号已在其他支部登记，请联系办事处核实")
+                h.bad = True
+                continue
+            if stored is None and household_id is not None:
+                same_name = by_name.get((household_id, rec.name), [])
+                if rec.id_hash:  # a new ID number can only complete a resident registered without one
+                    same_name = [s for s in same_name if not s[7]]
+                if len(same_name) > 1:
+                    problem(rec.row, "name", f"户中有 {len(same_name)} 位名叫{rec.name}的居民，请填写身份证号以区分")
+                    h.bad = True
+                    continue
+                stored = same_name[0] if same_name else None
+            if stored is not None:
+                first = taken.setdefault(stored[0], rec.row)
+                if first != rec.row:
+                    problem(rec.row, "name", f"与第 {first} 行是同一位居民")
+                    h.bad = True
+                    continue
+            r.stored = ResidentState.stored(stored) if stored is not None else None
+            r.final = self._merge(r, problem)
+            if r.final is None:
+                h.bad = True
+
+    @staticmethod
+    def _merge(r: ResidentDraft, problem) -> ResidentState | None:
+        """What the resident will be: the stored record, with every non-blank cell of the file over it."""
+        rec, s = r.record, r.stored
+        if s is None:
+            gender = rec.gender or (rec.id.gender if rec.id else "") or ""
+            if not gender:
+                problem(rec.row, "gender", "性别不能为空（也无法从身份证号得出）")
+                return None
+            if not rec.relation:
+                problem(rec.row, "relation", "与户主关系不能为空")
+                return None
+            birth = rec.birth_date or (rec.id.birth_date if rec.id else None)
+            return ResidentState(None, rec.name, gender, birth, rec.relation, rec.care_tags or (), rec.id_hash,
+                                 rec.phone_hash, rec.sensitive_tags or ())
+        sensitive = s.sensitive
+        if rec.sensitive_tags is not None:
+            current = ordered(crypto.decrypt_json(s.sensitive, default=[]), SENSITIVE_TAGS)
+            if rec.sensitive_tags != current:
+                sensitive = rec.sensitive_tags
+        return ResidentState(
+            s.id, rec.name, rec.gender or s.gender, rec.birth_date or s.birth_date, rec.relation or s.relation,
+            s.care_tags if rec.care_tags is None else rec.care_tags, rec.id_hash or s.id_number_hash,
+            rec.phone_hash or s.phone_hash, sensitive,
+        )
+
+    # -----------------------------------------------------------------------------------------
+    # Export
+
+    def export_queryset(self):
+        return self.households()
+
+    def export_rows(self, queryset, *, masked: bool):
+        """One row per resident (a household without residents gets one row of its own), in code order."""
+        households = list(queryset.order_by("code").values_list(
+            "id", "code", "branch__name", "grid__name", "address", "villager_group", "self_built", "floors",
+            "built_year", "lng", "lat", "notes"))
+        people = defaultdict(list)
+        residents = Resident.objects.filter(household_id__in=queryset.values("pk")).order_by("household_id", "id")
+        for r in residents.values_list("household_id", "name", "relation", "gender", "birth_date", "id_number_cipher",
+                                       "id_number_masked", "phone_cipher", "phone_masked", "care_tags",
+                                       "sensitive_tags_cipher"):
+            people[r[0]].append(r)
+        nobody = [""] * 8
+        for pk, code, branch, grid, address, group, self_built, floors, built_year, lng, lat, notes in households:
+            head = [code, branch, grid, address, group, "是" if self_built else "否", floors, built_year]
+            tail = [lng, lat, notes]
+            for r in people.get(pk) or [None]:
+                if r is None:
+                    yield head + nobody + tail
+                    continue
+                _h, name, relation, gender, birth, id_cipher, id_masked, phone_cipher, phone_masked, care, sealed = r
+                if masked:
+                    id_value, phone_value, sensitive = id_masked, phone_masked, "***" if sealed else ""
+                else:
+                    id_value, phone_value = crypto.decrypt(id_cipher), crypto.decrypt(phone_cipher)
+                    sensitive = "、".join(crypto.decrypt_json(sealed, default=[]))
+                yield head + [name, relation, GENDER_LABELS.get(gender, ""), birth, id_value, phone_value,
+                              "、".join(ordered(care, CARE_TAGS)), sensitive] + tail
+
+    # -----------------------------------------------------------------------------------------
+    # Writing
+
+    def apply(self, outcome: Outcome, progress=None) -> None:
+        plan: Plan = outcome.plan
+        now = timezone.now()
+        if progress:
+            progress(0, 1, "写入")
+        # Encrypt only what is new or changed; for a big file, in worker processes that start now
+        # and run while the households go in.
+        todo = plan.new_residents + plan.changed_residents
+        sealed = xlsx.parallel_imap(_seal, None, [self._to_seal(r) for r in todo])
+        try:
+            self._write(plan, sealed, now)
+        finally:
+            sealed.close()  # stops the workers at once if a write fails
+        if progress:
+            progress(1, 1, "写入")
+
+    def _write(self, plan: Plan, sealed, now) -> None:
+        old = {}
+        for part in xlsx.chunks([r.stored.id for r in plan.changed_residents], 5000):
+            old.update((row[0], row[1:]) for row in Resident.objects.filter(pk__in=part).values_list(
+                "id", "id_number_cipher", "id_number_masked", "phone_cipher", "phone_masked"))
+        self._assign_codes(plan.new_households)
+        bulk.insert_rows(
+            Household, ("code", *HOUSEHOLD_FIELDS, "created_at", "updated_at"),
+            ((h.code, *(h.final[f] for f in HOUSEHOLD_FIELDS), now, now) for h in plan.new_households),
+        )
+        new_ids = {}
+        for part in xlsx.chunks([h.code for h in plan.new_households], 5000):
+            new_ids.update(Household.objects.filter(code__in=part).values_list("code", "id"))
+        for h in plan.new_households:
+            h.final["id"] = new_ids[h.code]
+        bulk.update_rows(
+            Household, (*HOUSEHOLD_FIELDS, "updated_at"),
+            ((h.stored["id"], *(h.final[f] for f in HOUSEHOLD_FIELDS), now) for h in plan.changed_households),
+        )
+        bulk.insert_rows(Resident, ("household_id", *RESIDENT_FIELDS),
+                         ((r.household.final["id"], *self._row(r, next(sealed), old)) for r in plan.new_residents))
+        bulk.update_rows(Resident, RESIDENT_FIELDS,
+                         ((r.stored.id, *self._row(r, next(sealed), old)) for r in plan.changed_residents))
+
+    @staticmethod
+    def _to_seal(r: ResidentDraft) -> tuple[str, str]:
+        """The clear values that need encrypting: an ID number or phone that is new or different."""
+        rec, s = r.record, r.stored
+        id_value = rec.id.value if rec.id is not None and (s is None or s.id_number_hash != rec.id_hash) else ""
+        phone = rec.phone if rec.phone and (s is None or s.phone_hash != rec.phone_hash) else ""
+        return id_value, phone
+
+    @staticmethod
+    def _row(r: ResidentDraft, sealed: tuple, old: dict) -> tuple:
+        """The resident's row in the order of RESIDENT_FIELDS."""
+        f, s = r.final, r.stored
+        id_cipher, id_masked, phone_cipher, phone_masked = sealed
+        previous = old.get(s.id, ("", "", "", "")) if s is not None else ("", "", "", "")
+        if not id_cipher:
+            id_cipher, id_masked = previous[0], previous[1]
+        if not phone_cipher:
+            phone_cipher, phone_masked = previous[2], previous[3]
+        if isinstance(f.sensitive, tuple):
+            tags = crypto.encrypt_json(list(f.sensitive)) if f.sensitive else ""
+        else:
+            tags = f.sensitive
+        return (f.name, initials(f.name), f.gender, f.birth_date, f.relation, list(f.care_tags), tags, id_cipher,
+                f.id_number_hash, id_masked, phone_cipher, f.phone_hash, phone_masked)
+
+    def _assign_codes(self, drafts: list[HouseholdDraft]) -> None:
+        """Codes as household_save gives them (branch code + sequence), numbered on from the branch's last."""
+        by_branch: dict[int, list[HouseholdDraft]] = defaultdict(list)
+        for h in drafts:
+            by_branch[h.final["branch_id"]].append(h)
+        for branch in Branch.objects.filter(pk__in=list(by_branch)):
+            seq = int(next_household_code(branch)[len(branch.code):])
+            for h in by_branch[branch.pk]:
+                h.code = f"{branch.code}{seq:04d}"
+                seq += 1

@@ -1,0 +1,275 @@
+"""The households file: one row per resident, the way villages keep 户籍 sheets."""
+
+import io
+
+import pytest
+
+from lianhu.audit.models import AuditEntry
+from lianhu.common import xlsx
+from lianhu.common.testing import valid_id_number
+from lianhu.common.tests.workbooks import households_file, xlsx_bytes
+from lianhu.org.models import Household, Resident
+from lianhu.org.spreadsheets import HouseholdSheet
+
+pytestmark = pytest.mark.django_db
+
+HEAD = valid_id_number("19600101", serial=11)  # male
+WIFE = valid_id_number("19620202", serial=22)  # female
+SON = valid_id_number("19900303", serial=33)
+
+
+def family(**extra) -> list[dict]:
+    """A new household of three, the way a village types it: code blank, household cells on the first row."""
+    head = dict(branch="甲村", grid="甲村一网格", address="甲村一组8号", villager_group="一组", self_built="是", floors=2,
+                built_year=1998, name="王建国", relation="户主", gender="男", birth_date="1960.1.1", id_number=HEAD,
+                phone="+86 139-1234-5678", care_tags="空巢老人", sensitive_tags="低保")
+    head.update(extra)
+    return [head,
+            dict(name="李秀英", relation="妻", gender="女", birth_date="1962年2月2日", id_number=WIFE.lower()),
+            dict(name="王军", relation="儿子", birth_date=32935, id_number=SON)]
+
+
+def run(world, data: bytes, *, apply: bool = True, user="secretary_a", name: str = "户籍.xlsx") -> xlsx.Outcome:
+    from lianhu.common.jobs import audit_import
+
+    sheet = HouseholdSheet(office=world.office, user=getattr(world, user) if user else None)
+    return xlsx.import_file(sheet, data, name, apply=apply,
+                            audit=lambda outcome: audit_import(outcome, office=world.office, actor=sheet.user))
+
+
+def messages(outcome) -> list[str]:
+    return [f"{p.row}{p.letter}:{p.message}" for p in outcome.errors]
+
+
+def counts() -> tuple[int, int]:
+    return Household.objects.count(), Resident.objects.count()
+
+
+def test_a_new_household_is_created_with_a_code_its_residents_sealed_and_one_audit_entry(world):
+    outcome = run(world, households_file(*family()))
+
+    assert outcome.ok and outcome.applied, messages(outcome)
+    assert outcome.counts == {"户": {"created": 1, "updated": 0, "unchanged": 0},
+                              "居民": {"created": 3, "updated": 0, "unchanged": 0}}
+    household = Household.objects.get(address="甲村一组8号")
+    assert household.code.startswith(world.branch_a.code) and household.grid == world.grid_a
+    assert (household.self_built, household.floors, household.built_year) == (True, 2, 1998)
+    head, wife, son = household.residents.order_by("id")
+    assert head.reveal_id_number() == HEAD and head.reveal_phone() == "13912345678"
+    assert head.care_tags == ["空巢老人"] and head.reveal_sensitive_tags() == ["低保"]
+    assert head.name_initials == "wjg" and head.phone_masked == "139****5678"
+    assert (wife.relation, wife.gender, str(wife.birth_date)) == ("配偶", "F", "1962-02-02")
+    assert wife.reveal_id_number() == WIFE  # the lower-case x became upper-case
+    assert (son.relation, son.gender, str(son.birth_date)) == ("子女", "M", "1990-03-03")  # gender from the ID number
+    entry = AuditEntry.objects.get(detail__import="households")
+    assert entry.actor == world.secretary_a and entry.office == world.office
+    assert entry.detail["counts"]["居民"]["created"] == 3
+
+
+def test_the_preview_writes_nothing(world):
+    before = counts()
+    outcome = run(world, households_file(*family()), apply=False)
+    assert outcome.ok and outcome.counts["居民"]["created"] == 3
+    assert counts() == before and not AuditEntry.objects.filter(detail__import="households").exists()
+
+
+def test_importing_the_same_village_sheet_twice_changes_nothing_the_second_time(world):
+    data = households_file(*family())
+    run(world, data)
+    before = counts()
+
+    outcome = run(world, data)  # still without 户编号: the household is found by its people's ID numbers
+
+    assert outcome.ok, messages(outcome)
+    assert outcome.changes == 0
+    assert outcome.counts == {"户": {"created": 0, "updated": 0, "unchanged": 1},
+                              "居民": {"created": 0, "updated": 0, "unchanged": 3}}
+    assert counts() == before
+
+
+def test_an_export_reimports_with_zero_changes(world):
+    run(world, households_file(*family()))
+    sheet = HouseholdSheet(office=world.office, user=world.office_admin)
+    buffer = io.BytesIO()
+    sheet.write_export(buffer, sheet.export_queryset(), masked=False)
+
+    outcome = run(world, buffer.getvalue(), user="office_admin")
+
+    assert outcome.ok, messages(outcome)
+    assert outcome.changes == 0
+    assert outcome.counts["户"]["unchanged"] == Household.objects.filter(branch__office=world.office).count()
+
+
+def test_a_file_with_one_bad_row_writes_nothing_at_all(world):
+    rows = family()
+    rows.append(dict(code="", name="赵六", relation="户主", branch="甲村", grid="甲村一网格", address="甲村9号",
+                     id_number="360426199101010072"))
+    before = (counts(), AuditEntry.objects.count())
+
+    outcome = run(world, households_file(*rows))
+
+    assert not outcome.applied
+    assert messages(outcome) == ["6M:身份证号 360426199101010072 校验位不正确"]
+    assert (counts(), AuditEntry.objects.count()) == before
+
+
+def test_an_id_number_typed_into_a_numeric_cell_is_rejected_with_its_row_column_and_reason(world):
+    rows = family()
+    rows[2]["id_number"] = int(SON)  # Excel keeps 15 digits
+    outcome = run(world, households_file(*rows))
+
+    [problem] = outcome.errors
+    assert (problem.row, problem.letter, problem.column) == (5, "M", "身份证号")
+    assert "存成了数字" in problem.message and "文本" in problem.message
+    assert not Resident.objects.filter(name="王军").exists()
+
+
+def test_the_same_person_twice_in_one_file_is_an_error_on_the_second_row(world):
+    rows = family()
+    rows.append(dict(rows[2]))
+    outcome = run(world, households_file(*rows))
+    assert messages(outcome) == ["6M:与第 5 行是同一个人（身份证号相同）：同一个人只能出现一次"]
+
+
+def test_a_branch_or_grid_that_does_not_exist_is_a_row_error(world):
+    bad_branch = run(world, households_file(*family(branch="丁村")))
+    bad_grid = run(world, households_file(*family(grid="第九网格")))
+    wrong_branch = run(world, households_file(*family(grid="乙社区一网格")), user="office_admin")
+    assert messages(bad_branch) == ["3B:支部“丁村”不存在（或不在您的管理范围内）"]
+    assert messages(bad_grid) == ["3C:网格“第九网格”不存在（或不在您的管理范围内）"]
+    assert messages(wrong_branch) == ["3C:网格不属于所选支部"]
+
+
+def test_another_branch_does_not_exist_for_a_secretary(world):
+    outcome = run(world, households_file(*family()), user="secretary_b")
+    assert messages(outcome) == ["3B:支部“甲村”不存在（或不在您的管理范围内）"]
+    touching = run(world, households_file(dict(code=world.household_a.code, name="单雪梅")), user="secretary_b")
+    assert "不存在（或不在您的管理范围内）" in messages(touching)[0]
+    assert Household.objects.filter(address="甲村一组8号").count() == 0
+
+
+def test_an_id_number_registered_in_another_office_is_refused_without_saying_where(world):
+    other = world.household_other.residents.get()
+    rows = family()
+    rows[2]["id_number"] = other.reveal_id_number()
+    rows[2]["birth_date"] = ""
+    outcome = run(world, households_file(*rows))
+    assert messages(outcome) == ["5M:该身份证号已在其他支部登记，请联系办事处核实"]
+    assert world.household_other.code not in messages(outcome)[0]
+
+
+def test_an_id_number_registered_in_a_visible_household_names_it(world):
+    rows = family()
+    rows[2].update(id_number="360426199101010071", birth_date="")  # 单雪梅 of household A
+    outcome = run(world, households_file(*rows))
+    assert messages(outcome) == [f"5M:该身份证号已登记：{world.household_a.code}（单雪梅）"]
+
+
+def test_blank_cells_keep_what_is_stored_and_wu_clears_tags(world):
+    run(world, households_file(*family()))
+    code = Household.objects.get(address="甲村一组8号").code
+    outcome = run(world, households_file(dict(code=code, name="王建国", id_number=HEAD, care_tags="无", phone="13800001111")))
+
+    assert outcome.ok and outcome.counts == {"户": {"created": 0, "updated": 0, "unchanged": 1},
+                                             "居民": {"created": 0, "updated": 1, "unchanged": 0}}
+    head = Resident.objects.get(name="王建国")
+    assert head.care_tags == [] and head.reveal_phone() == "13800001111"
+    assert head.reveal_sensitive_tags() == ["低保"] and str(head.birth_date) == "1960-01-01"  # blank cells kept
+
+
+def test_rows_of_one_household_must_agree(world):
+    rows = family()
+    rows[1]["address"] = "甲村一组9号"
+    outcome = run(world, households_file(*rows))
+    assert messages(outcome) == ["4D:与本户第 3 行的“甲村一组8号”不一致"]
+
+
+def test_household_cells_merged_down_the_rows_belong_to_each_row(world):
+    rows = family()
+    for r in rows[1:]:
+        r.pop("relation")
+    rows[1]["relation"], rows[2]["relation"] = "配偶", "子女"
+    # The village merged 支部, 网格 and 住址 over the three rows of the household.
+    outcome = run(world, households_file(*rows, merges=["B3:B5", "C3:C5", "D3:D5"]))
+    assert outcome.ok, messages(outcome)
+    assert Household.objects.get(address="甲村一组8号").residents.count() == 3
+
+
+def test_a_row_without_code_that_is_not_a_head_needs_one(world):
+    outcome = run(world, households_file(dict(name="王军", relation="子女", id_number=SON)))
+    assert "户编号为空" in messages(outcome)[0]
+
+
+def test_a_masked_export_cannot_be_reimported(world):
+    sheet = HouseholdSheet(office=world.office, user=world.office_admin)
+    buffer = io.BytesIO()
+    sheet.write_export(buffer, sheet.export_queryset(), masked=True)
+    outcome = run(world, buffer.getvalue(), user="office_admin")
+    assert any("脱敏" in p.message for p in outcome.errors)
+
+
+def test_a_warning_does_not_block_the_import(world):
+    rows = family()
+    rows[0]["gender"] = "女"  # the ID number says male
+    outcome = run(world, households_file(*rows))
+    assert outcome.applied
+    assert [p.message for p in outcome.problems] == ["性别“女”与身份证号不一致，请核对"]
+
+
+def test_a_linked_household_cannot_move_to_another_branch(world):
+    outcome = run(world, households_file(dict(code=world.household_a.code, branch="乙社区", grid="乙社区一网格")),
+                  user="office_admin")
+    assert messages(outcome) == ["3B:该户仍由本支部党员联系，请先解除联系再迁往其他支部"]
+
+
+def test_a_grid_worker_imports_into_his_own_grid_only(world):
+    mine = run(world, households_file(*family()), user="grid_worker_a")
+    assert mine.ok, messages(mine)
+    theirs = run(world, households_file(*family(grid="甲村二网格", address="甲村二组1号", id_number=valid_id_number(
+        "19600101", serial=51))), user="grid_worker_a")
+    assert "不存在（或不在您的管理范围内）" in messages(theirs)[0]
+
+
+def test_the_command_line_import_needs_no_user_and_sees_the_whole_office(world):
+    outcome = run(world, households_file(*family(branch="甲村")), user=None)
+    assert outcome.applied and AuditEntry.objects.get(detail__import="households").actor is None
+
+
+def test_a_file_of_many_rows_uses_worker_processes_and_gives_the_same_result(world, monkeypatch):
+    monkeypatch.setattr(xlsx, "PARALLEL_MIN", 2)
+    outcome = run(world, households_file(*family()))
+    assert outcome.applied
+    assert Resident.objects.get(name="李秀英").reveal_id_number() == WIFE
+
+
+def test_unknown_columns_are_listed_not_imported(world):
+    data = xlsx_bytes([["姓名", "身份证号", "户编号", "文化程度"], ["单雪梅", "360426199101010071", world.household_a.code, "小学"]])
+    outcome = run(world, data)
+    assert outcome.ok and outcome.ignored == ["文化程度"] and outcome.changes == 0
+
+
+def test_every_problem_of_a_household_is_reported_at_once(world):
+    rows = family(branch="丁村")
+    rows[1]["id_number"] = "360426199101010072"
+    rows.append(dict(code=world.household_a.code, name="单雪梅", id_number="360426199101010071", phone="1381234"))
+    outcome = run(world, households_file(*rows))
+    assert messages(outcome) == ["3B:支部“丁村”不存在（或不在您的管理范围内）", "4M:身份证号 360426199101010072 校验位不正确",
+                                 "6N:电话号码 1381234 格式不正确：应为 11 位手机号或带区号的固定电话"]
+
+
+def test_a_failure_half_way_through_writing_leaves_no_row_behind(world, monkeypatch):
+    from lianhu.common import bulk
+
+    def disk_full(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(bulk, "update_rows", disk_full)  # runs after the new households are inserted
+    before = (counts(), AuditEntry.objects.count())
+    with pytest.raises(RuntimeError):
+        run(world, households_file(*family()))
+    assert (counts(), AuditEntry.objects.count()) == before
+
+
+def test_house_facts_are_checked_with_the_models_own_rules(world):
+    outcome = run(world, households_file(*family(floors=61, built_year=1850, lng=1138.2)))
+    assert messages(outcome) == ["3G:层数不能超过 60", "3H:建成年份应在 1900 年以后", "3Q:经度应在 -180 到 180 之间"]
