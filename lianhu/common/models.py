@@ -20,10 +20,11 @@ class SealedPersonalData(models.Model):
     """
 
     id_number_cipher = models.TextField(blank=True, default="", editable=False)
-    id_number_hash = models.CharField(max_length=64, blank=True, default="", editable=False, db_index=True)
+    # Indexed by the concrete models (plain btree, no LIKE variant: hashes are only ever matched whole).
+    id_number_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
     id_number_masked = models.CharField("身份证号", max_length=20, blank=True, default="", editable=False)
     phone_cipher = models.TextField(blank=True, default="", editable=False)
-    phone_hash = models.CharField(max_length=64, blank=True, default="", editable=False, db_index=True)
+    phone_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
     phone_masked = models.CharField("联系电话", max_length=20, blank=True, default="", editable=False)
 
     class Meta:

@@ -43,8 +43,8 @@ class PartyMember(SealedPersonalData):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="party_member",
         verbose_name="登录账号",
     )
-    name = models.CharField("姓名", max_length=50, db_index=True)
-    name_initials = models.CharField("拼音首字母", max_length=50, blank=True, db_index=True, editable=False)
+    name = models.CharField("姓名", max_length=50)  # searched with "contains", which no btree index serves
+    name_initials = models.CharField("拼音首字母", max_length=50, blank=True, editable=False)
     gender = models.CharField("性别", max_length=1, choices=Gender.choices)
     birth_date = models.DateField("出生日期", null=True, blank=True)
     joined_party_on = models.DateField("入党日期", null=True, blank=True)
@@ -66,7 +66,12 @@ class PartyMember(SealedPersonalData):
     class Meta:
         verbose_name = verbose_name_plural = "党员"
         ordering = ["branch_id", "name", "id"]
-        indexes = [models.Index(fields=["branch", "status"], name="member_branch_status")]
+        indexes = [
+            models.Index(fields=["branch", "status"], name="member_branch_status"),
+            models.Index(fields=["id_number_hash"], name="member_id_hash"),
+            models.Index(fields=["phone_hash"], name="member_phone_hash"),
+            models.Index(fields=["name_initials"], name="member_initials", opclasses=["varchar_pattern_ops"]),
+        ]
         constraints = [
             models.CheckConstraint(
                 name="member_exempt_has_reason_and_date",

@@ -198,8 +198,8 @@ class Resident(SealedPersonalData):
     """A person living in a household (居民)."""
 
     household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="residents", verbose_name="户")
-    name = models.CharField("姓名", max_length=50, db_index=True)
-    name_initials = models.CharField("拼音首字母", max_length=50, blank=True, db_index=True, editable=False)
+    name = models.CharField("姓名", max_length=50)  # searched with "contains", which no btree index serves
+    name_initials = models.CharField("拼音首字母", max_length=50, blank=True, editable=False)
     gender = models.CharField("性别", max_length=1, choices=Gender.choices)
     birth_date = models.DateField("出生日期", null=True, blank=True)
     relation = models.CharField("与户主关系", max_length=10, choices=Relation.choices, default=Relation.HEAD)
@@ -218,6 +218,13 @@ class Resident(SealedPersonalData):
     class Meta:
         verbose_name = verbose_name_plural = "居民"
         ordering = ["household_id", "id"]
+        # Few indexes on purpose: every one costs each of a 100,000-row import's inserts.
+        indexes = [
+            models.Index(fields=["id_number_hash"], name="resident_id_hash"),
+            models.Index(fields=["phone_hash"], name="resident_phone_hash"),
+            # Prefix search by initials (sxm → 单雪梅); the operator class lets PostgreSQL use it for LIKE 'x%'.
+            models.Index(fields=["name_initials"], name="resident_initials", opclasses=["varchar_pattern_ops"]),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["id_number_hash"], condition=~Q(id_number_hash=""), name="resident_id_number_unique"
