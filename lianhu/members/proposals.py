@@ -31,7 +31,7 @@ from lianhu.org.models import Branch, Household, Office
 
 from . import solver
 from .models import EndReason, LiaisonLink, LinkProposal, MemberStatus, PartyMember, ProposalStatus
-from .services import link_create, link_end
+from .services import links_assign_bulk
 
 EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG)
 DEFAULT_REBALANCE_MARGIN = 100  # metres a household's walk must shrink by before it changes member
@@ -307,7 +307,7 @@ def _apply_changes(proposal: LinkProposal, *, actor, ip) -> int:
     changes = proposal.changes
     household_ids = sorted({c["household"] for c in changes})
     # Lock the households first: a concurrent link of one of them waits for us, or is seen below.
-    households = {h.pk: h for h in Household.objects.select_for_update().filter(pk__in=household_ids).order_by("pk")}
+    households = Household.objects.select_for_update().filter(pk__in=household_ids).order_by("pk").in_bulk()
     if links_fingerprint(office=proposal.office, branch=proposal.branch) != proposal.links_fingerprint:
         raise _Stale
     links = {link.household_id: link for link in LiaisonLink.objects.active().filter(household_id__in=household_ids)}
@@ -315,58 +315,9 @@ def _apply_changes(proposal: LinkProposal, *, actor, ip) -> int:
         (links[c["household"]].member_id if c["household"] in links else None) != c["from"] for c in changes
     ):
         raise _Stale
-    member_ids = {c["to"] for c in changes} | {c["from"] for c in changes if c["from"] is not None}
-    members = PartyMember.objects.in_bulk(member_ids)
-    loads = dict(LiaisonLink.objects.active().filter(member_id__in=member_ids).values("member_id")
-                 .annotate(n=Count("id")).values_list("member_id", "n"))
-    capacity = {pk: m.capacity for pk, m in members.items() if m.status == MemberStatus.ACTIVE}
-    for step in application_order(changes, loads=loads, capacity=capacity):
-        if step.kind == "end":
-            link_end(link=links[step.household], actor=actor, ip=ip, reason=EndReason.REASSIGNED)
-        else:
-            link_create(member=members[step.member], household=households[step.household], actor=actor, ip=ip,
-                        reason=EndReason.REASSIGNED)
-    return len(changes)
-
-
-@dataclass(frozen=True)
-class Step:
-    kind: str  # "link" (link_create, which ends a current link itself) or "end" (link_end first)
-    household: int
-    member: int | None
-
-
-def application_order(changes: list[dict], *, loads: dict[int, int], capacity: dict[int, int]) -> list[Step]:
-    """An order in which every change fits its member's capacity when it is made.
-
-    Moves out of a full member go before moves into him. When moves form a cycle between full
-    members, one household's link is ended first to make room, and it is linked again in its turn.
-    """
-    load = defaultdict(int, loads)
-    pending = [dict(c) for c in changes]
-    steps: list[Step] = []
-    while pending:
-        waiting = []
-        for change in pending:
-            to = change["to"]
-            if load[to] < capacity.get(to, 0):
-                steps.append(Step("link", change["household"], to))
-                load[to] += 1
-                if change["from"] is not None:
-                    load[change["from"]] -= 1
-            else:
-                waiting.append(change)
-        if len(waiting) == len(pending):
-            release = next((c for c in waiting if c["from"] is not None), None)
-            if release is None:
-                # Nothing left to free: link_create will refuse the first one with a clear message.
-                steps.extend(Step("link", c["household"], c["to"]) for c in waiting)
-                break
-            steps.append(Step("end", release["household"], release["from"]))
-            load[release["from"]] -= 1
-            release["from"] = None
-        pending = waiting
-    return steps
+    # Checked on the final state, so swaps between two full members need no ordering.
+    return links_assign_bulk(assignments={c["household"]: c["to"] for c in changes}, actor=actor, ip=ip,
+                             office_id=proposal.office_id)
 
 
 def proposal_discard(*, proposal: LinkProposal, actor, ip: str | None = None) -> LinkProposal:

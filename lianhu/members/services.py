@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from lianhu.accounts.models import Membership
-from lianhu.audit.models import Action
+from lianhu.audit.models import Action, AuditEntry
 from lianhu.audit.services import audit_log
 from lianhu.common.models import refuse_duplicate_id_number
 from lianhu.common.pinyin import name_initials
@@ -169,3 +172,61 @@ def member_mark_left(*, member: PartyMember, on: dt.date, actor, ip: str | None 
         Membership.objects.filter(member=member, is_active=True).update(is_active=False)
         audit_log(actor=actor, action=Action.UPDATE, obj=member, ip=ip, detail={"left": on.isoformat(), "released": len(links)})
     return len(links)
+
+
+def links_assign_bulk(*, assignments: dict[int, int], actor, ip: str | None = None, office_id: int | None = None,
+                      reason: str = EndReason.REASSIGNED) -> int:
+    """Give many households (household id → member id) their member at once, all or nothing.
+
+    The same rules as link_create (active member, same branch, capacity, one active link per
+    household), checked on the final state in memory, then a handful of bulk statements: a whole
+    office's first assignment is thousands of links, too many for one link_create each.
+    """
+    if not assignments:
+        return 0
+    today = timezone.localdate()
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    with transaction.atomic():
+        # Households first, then members, each in pk order: the order the proposal's lock takes too.
+        households = Household.objects.select_for_update().filter(pk__in=assignments).order_by("pk").in_bulk()
+        current = {l.household_id: l for l in LiaisonLink.objects.select_for_update().active()
+                   .filter(household_id__in=assignments).order_by("pk")}
+        moving = {h: m for h, m in assignments.items() if h not in current or current[h].member_id != m}
+        member_ids = set(moving.values()) | {current[h].member_id for h in moving if h in current}
+        members = PartyMember.objects.select_for_update().filter(pk__in=member_ids).order_by("pk").in_bulk()
+        load = Counter(dict(LiaisonLink.objects.active().filter(member_id__in=member_ids)
+                            .values("member_id").annotate(n=Count("id")).values_list("member_id", "n")))
+        for household_id, member_id in moving.items():
+            member, household = members[member_id], households[household_id]
+            if member.status != MemberStatus.ACTIVE:
+                raise ValidationError("党员%s当前状态为“%s”，不能联系户" % (member.name, member.get_status_display()))
+            if member.branch_id != household.branch_id:
+                raise ValidationError("党员%s与户 %s 不属于同一支部" % (member.name, household.code))
+            load[member_id] += 1
+            if household_id in current:
+                load[current[household_id].member_id] -= 1
+        for member_id in set(moving.values()):
+            if load[member_id] > members[member_id].capacity:
+                m = members[member_id]
+                raise ValidationError("党员%s将联系 %d 户，超过可联系户数上限（%d 户）" % (m.name, load[member_id], m.capacity))
+        ending = [current[h] for h in moving if h in current]
+        LiaisonLink.objects.filter(pk__in=[l.pk for l in ending]).update(
+            ended_on=Greatest(Value(today), F("started_on")), end_reason=reason, ended_by=user)
+        LiaisonLink.objects.bulk_create(
+            [LiaisonLink(member_id=m, household_id=h, started_on=today, created_by=user) for h, m in moving.items()],
+            batch_size=500,
+        )
+        label = str(user) if user else "系统"
+        entries = [
+            AuditEntry(actor=user, actor_label=label, action=Action.UNLINK, object_type="org.household",
+                       object_id=str(l.household_id), object_repr=str(households[l.household_id])[:200],
+                       office_id=office_id, ip=ip, detail={"member_id": l.member_id, "reason": reason})
+            for l in ending
+        ] + [
+            AuditEntry(actor=user, actor_label=label, action=Action.LINK, object_type="org.household",
+                       object_id=str(h), object_repr=str(households[h])[:200], office_id=office_id, ip=ip,
+                       detail={"member_id": m, "member": members[m].name})
+            for h, m in moving.items()
+        ]
+        AuditEntry.objects.bulk_create(entries, batch_size=500)
+    return len(moving)

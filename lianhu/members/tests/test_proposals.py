@@ -14,7 +14,7 @@ from lianhu.audit.models import AuditEntry
 from lianhu.common.testing import make_household, make_member
 from lianhu.members import proposals, services
 from lianhu.members.models import LiaisonLink, LinkProposal, ProposalStatus
-from lianhu.members.proposals import Step, application_order, proposal_apply, proposal_create, proposal_discard
+from lianhu.members.proposals import proposal_apply, proposal_create, proposal_discard
 
 pytestmark = pytest.mark.django_db
 
@@ -148,7 +148,7 @@ def test_applying_is_all_or_nothing(street):
     w.zhou.capacity = 1  # lowered after the proposal was made: the second link no longer fits
     w.zhou.save(update_fields=["capacity"])
 
-    with pytest.raises(ValidationError, match="达到可联系户数上限"):
+    with pytest.raises(ValidationError, match="超过可联系户数上限"):
         proposal_apply(proposal=proposal, actor=w.secretary_a)
 
     assert active_member(w.household_a) is None and active_member(w.household_a2) is None
@@ -173,17 +173,6 @@ def test_rebalancing_swaps_households_between_two_full_members(street):
     proposal_apply(proposal=proposal, actor=w.secretary_a)
 
     assert active_member(w.household_a) == "李建国" and active_member(w.household_a2) == "吴远"
-
-
-def test_application_order_frees_a_place_before_filling_it_and_breaks_cycles():
-    moves = [{"household": 1, "from": 10, "to": 20}, {"household": 2, "from": 20, "to": 10}]
-
-    steps = application_order(moves, loads={10: 1, 20: 1}, capacity={10: 1, 20: 1})
-
-    assert steps == [Step("end", 1, 10), Step("link", 2, 10), Step("link", 1, 20)]
-    chain = [{"household": 1, "from": None, "to": 10}, {"household": 2, "from": 10, "to": 20}]
-    assert application_order(chain, loads={10: 1}, capacity={10: 1, 20: 1}) == [Step("link", 2, 20),
-                                                                                Step("link", 1, 10)]
 
 
 def test_discarding_changes_nothing(street):

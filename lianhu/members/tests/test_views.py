@@ -147,3 +147,36 @@ def test_needs_member_list_query_count_does_not_grow_with_branches(world, client
         body = client.get(url).content.decode()
     assert body.count("安排联系</button>") == 5
     assert len(many) == len(few)
+
+
+def test_bulk_assignment_checks_capacity_on_the_final_state_and_writes_nothing_when_refused(world):
+    from lianhu.audit.models import AuditEntry
+
+    small = make_member(world.branch_a, "陈满", capacity=1)
+    extra = make_household(world.grid_a)
+    before = (LiaisonLink.objects.count(), AuditEntry.objects.count())
+    with pytest.raises(Exception, match="超过可联系户数上限"):
+        services.links_assign_bulk(assignments={world.household_a2.pk: small.pk, extra.pk: small.pk},
+                                   actor=world.secretary_a)
+    assert (LiaisonLink.objects.count(), AuditEntry.objects.count()) == before
+    with pytest.raises(Exception, match="不能联系户"):
+        services.links_assign_bulk(assignments={extra.pk: world.member_a_exempt.pk}, actor=world.secretary_a)
+    with pytest.raises(Exception, match="不属于同一支部"):
+        services.links_assign_bulk(assignments={extra.pk: world.member_b.pk}, actor=world.secretary_a)
+
+
+def test_bulk_assignment_swaps_two_full_members_and_audits_every_link(world):
+    from lianhu.audit.models import Action, AuditEntry
+
+    a = make_member(world.branch_a, "甲", capacity=1)
+    b = make_member(world.branch_a, "乙", capacity=1)
+    h1, h2 = world.household_a2, make_household(world.grid_a)
+    services.links_assign_bulk(assignments={h1.pk: a.pk, h2.pk: b.pk}, actor=world.secretary_a)
+    n = services.links_assign_bulk(assignments={h1.pk: b.pk, h2.pk: a.pk}, actor=world.secretary_a,
+                                   office_id=world.office.pk)
+    assert n == 2
+    assert dict(LiaisonLink.objects.active().filter(household__in=[h1, h2]).values_list("household_id", "member_id")) == {
+        h1.pk: b.pk, h2.pk: a.pk}
+    assert LiaisonLink.objects.filter(household__in=[h1, h2], ended_on__isnull=False).count() == 2
+    assert AuditEntry.objects.filter(action=Action.LINK, office_id=world.office.pk).count() == 2
+    assert AuditEntry.objects.filter(action=Action.UNLINK, office_id=world.office.pk).count() == 2
