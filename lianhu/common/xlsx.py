@@ -18,12 +18,11 @@ import csv
 import datetime as dt
 import gc
 import io
-import multiprocessing
-import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
+from operator import itemgetter
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -128,8 +127,13 @@ def id_number(value) -> IdNumber | None:
         raise CellError(message) from None
 
 
+_CLEAN_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+
+
 def phone(value) -> str:
     """A mobile or landline number, normalised (+86, dashes and spaces removed); "" when blank."""
+    if value.__class__ is str and _CLEAN_MOBILE.fullmatch(value):
+        return value  # already what normalize_phone would return (the usual cell: 11 ASCII digits)
     if _is_number(value):
         if not float(value).is_integer():
             raise CellError(f"电话号码 {value} 格式不正确")
@@ -208,14 +212,19 @@ def integer(value, *, low: int = 0, high: int = 32767, units: str = "") -> int |
 def field_rules(model, name: str, parse: Callable) -> Callable:
     """parse, then the model field's own validators (the ones its form runs), with their messages."""
     field = model._meta.get_field(name)
+    validators = field.validators
 
     def check(value):
         parsed = parse(value)
         if parsed is not None:
             try:
-                field.run_validators(parsed)
-            except ValidationError as e:
-                raise CellError(e.messages[0]) from None
+                for validate in validators:  # the usual case, without run_validators' bookkeeping
+                    validate(parsed)
+            except ValidationError:
+                try:
+                    field.run_validators(parsed)  # again, for the message exactly as the form gives it
+                except ValidationError as e:
+                    raise CellError(e.messages[0]) from None
         return parsed
 
     return check
@@ -400,10 +409,18 @@ class SheetRows:
             for c0, r1 in starts.get(r, ()):
                 if c0 < len(cells):
                     filling[c0] = (cells[c0], r1)
-            if any(c != "" and c is not None and (not isinstance(c, str) or c.strip()) for c in cells):
+            if not _blank(cells):
                 count += 1
                 yield r + 1, cells
         self.count = count
+
+
+def _blank(cells: list) -> bool:
+    """Whether a row holds nothing but empty cells and blanks (a 0 is a value)."""
+    first = next(filter(None, cells), None)  # the first truthy cell, found in C: usually the first or second
+    if first is not None and (first.__class__ is not str or first.strip()):
+        return False
+    return not any(c != "" and c is not None and (not isinstance(c, str) or c.strip()) for c in cells)
 
 
 @dataclass
@@ -565,9 +582,8 @@ def read_table(data: bytes, filename: str, columns: Sequence[Column]) -> Table:
             table.problems.append(Problem(table.header_row, column.header, "", f"缺少“{column.header}”列"))
     if isinstance(sheet, list):  # CSV: already in memory
         for r in range(data_start, len(sheet)):
-            cells = sheet[r]
-            if any(c != "" and c is not None and (not isinstance(c, str) or c.strip()) for c in cells):
-                table.rows.append((r + 1, cells))
+            if not _blank(sheet[r]):
+                table.rows.append((r + 1, sheet[r]))
     else:
         table.rows = SheetRows(sheet, data_start, merges)
     return table
@@ -867,90 +883,69 @@ def chunks(items: Sequence, size: int = 2000) -> Iterator[Sequence]:
         yield items[start:start + size]
 
 
-def read_records(reader: Callable, table: Table, progress: Progress | None = None) -> list:
-    """[reader(row number, cells)] for every row; no row's raw cells outlive its reading."""
+def read_columns(table: Table, keys: Sequence[str], progress: Progress | None = None) -> tuple[list[int], list[tuple]]:
+    """The data rows turned into columns: their sheet row numbers, and for each of `keys` its raw cells.
+
+    Each row gives up its cells in one C call (itemgetter) and the columns are formed at the end, so
+    that a column can be normalised once per distinct value (`normalise_column`) instead of once per
+    cell. A column the file lacks is all blank. The raw rows (and calamine's sheet) are then released.
+    """
+    present = [k for k in keys if k in table.index]
+    positions = [table.index[k] for k in present]
+    width = max(positions, default=-1) + 1
+    pick = itemgetter(*positions) if len(positions) > 1 else (lambda cells: (cells[positions[0]],))
+    pad = [""] * width
     rows, total = table.rows, len(table.rows)
-    records = []
-    for i, (n, cells) in enumerate(rows):
-        records.append(reader(n, cells))
-        if isinstance(rows, list):
-            rows[i] = None
-        if progress and i % 2000 == 0:
-            progress(i, max(total, i), "检查")
+    numbers, picked = [], []
+    add_number, add_cells = numbers.append, picked.append
+    for n, cells in rows:
+        if len(cells) < width:
+            cells = cells + pad[len(cells):]
+        add_number(n)
+        add_cells(pick(cells))
+        if progress and len(numbers) % 5000 == 0:
+            progress(len(numbers), max(total, len(numbers)), "检查")
     table.release()
-    return records
+    found = dict(zip(present, zip(*picked))) if picked else {}
+    del picked
+    blank = ("",) * len(numbers)
+    return numbers, [found.get(k, blank) for k in keys]
 
 
-# ---------------------------------------------------------------------------------------------
-# Both cores for big files
+def normalise_column(cells: Sequence, func: Callable) -> tuple[list, dict[int, CellError]]:
+    """func over a column, run once per distinct value: (values, {position: error}).
 
-PARALLEL_MIN = 20000  # below this, starting processes costs more than it saves (and web requests stay below)
-PARALLEL_CHUNK = 4000
-_worker = None
-
-
-def _start_worker(factory, payload) -> None:
-    global _worker
-    _worker = factory(payload) if payload is not None else factory
-
-
-def _run_chunk(items: list) -> list:
-    return [_worker(*item) for item in items]
-
-
-def parallel_imap(factory, payload, items: list) -> Iterator:
-    """Like parallel_map, but yields results in order as the workers finish them, and starts at once.
-
-    The import encrypts in workers while the database is busy inserting households and while the
-    residents stream into COPY: on two cores, the encryption, the row feed and PostgreSQL's index
-    maintenance overlap instead of taking turns.
+    Blank cells ("" or None) give None without calling func; so does a refused cell, whose error is
+    returned by position. Names, branches, dates and tags repeat down a sheet; ID numbers and phones
+    do not, and cost no more than a set and a dict look-up on top of their own check.
     """
-    workers = min(os.cpu_count() or 1, 4)
-    if len(items) < PARALLEL_MIN or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        worker = factory(payload) if payload is not None else factory
-        return (worker(*item) for item in items)
-    gc.freeze()
-    pool = multiprocessing.get_context("fork").Pool(workers, initializer=_start_worker, initargs=(factory, payload))
-    gc.unfreeze()
-    parts = pool.imap(_run_chunk, chunks(items, PARALLEL_CHUNK))
-
-    def results():
+    results = {}
+    refused = False
+    for raw in set(cells):
+        if raw == "" or raw is None:
+            results[raw] = None
+            continue
         try:
-            for part in parts:
-                yield from part
-        finally:
-            pool.terminate()
+            results[raw] = func(raw)
+        except CellError as e:
+            results[raw], refused = e, True
+    values = list(map(results.__getitem__, cells))
+    if (0 in results or 1 in results) and any(c.__class__ is bool for c in cells):
+        # True == 1 and False == 0 share a key: in a column holding booleans (rare), those are read one by one.
+        for i, raw in enumerate(cells):
+            if raw.__class__ in (bool, int, float) and (raw == 0 or raw == 1):
+                values[i] = _attempt(func, raw)
+        refused = True
+    errors = {}
+    if refused:
+        for i, value in enumerate(values):
+            if isinstance(value, CellError):
+                errors[i], values[i] = value, None
+    return values, errors
 
-    return results()
 
-
-def parallel_map(factory, payload, items: list, *, progress: Progress | None = None, phase: str = "") -> list:
-    """[worker(*item) for item in items], where worker = factory(payload), on every core for big inputs.
-
-    For Fernet encryption of every new ID number and phone (about 10 µs each, pure CPU): strings
-    in, strings out, so pickling them to forked workers costs little. Workers never touch the
-    database. Small inputs (every web request: bigger files go to the background worker) run in
-    the calling process.
-    """
-    workers = min(os.cpu_count() or 1, 4)
-    total = len(items)
-    if total < PARALLEL_MIN or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        worker = factory(payload) if payload is not None else factory
-        result = []
-        for start in range(0, total, PARALLEL_CHUNK):
-            result.extend(worker(*item) for item in items[start:start + PARALLEL_CHUNK])
-            if progress:
-                progress(min(start + PARALLEL_CHUNK, total), total, phase)
-        return result
-    gc.freeze()  # the forked children must not copy every page of the parent by collecting its garbage
+def _attempt(func: Callable, raw):
     try:
-        context = multiprocessing.get_context("fork")
-        with context.Pool(workers, initializer=_start_worker, initargs=(factory, payload)) as pool:
-            result = []
-            for part in pool.imap(_run_chunk, chunks(items, PARALLEL_CHUNK)):
-                result.extend(part)
-                if progress:
-                    progress(len(result), total, phase)
-        return result
-    finally:
-        gc.unfreeze()
+        return func(raw)
+    except CellError as e:
+        return e

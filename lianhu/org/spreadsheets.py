@@ -10,20 +10,22 @@ rows validate in seconds; a blank cell keeps what is stored, as a blank sealed f
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
 
-from django.db.models import Q
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from lianhu.common import bulk, crypto, xlsx
 from lianhu.common.masking import mask_id_number, mask_phone
-from lianhu.common.models import id_number_hash
 from lianhu.common.pinyin import name_initials
 from lianhu.common.validators import IdNumber
-from lianhu.common.xlsx import CellError, Column, Memo, Outcome, Table
+from lianhu.common.xlsx import CellError, Column, Outcome, Table
 
 from .models import Branch, CareTag, Gender, Grid, Household, Relation, Resident, SensitiveTag
 from .services import next_household_code
@@ -53,6 +55,7 @@ HOUSEHOLD_FIELDS = ("branch_id", "grid_id", "address", "villager_group", "self_b
 RESIDENT_FIELDS = ("name", "name_initials", "gender", "birth_date", "relation", "care_tags", "sensitive_tags_cipher",
                    "id_number_cipher", "id_number_hash", "id_number_masked", "phone_cipher", "phone_hash",
                    "phone_masked")
+NOTHING_SEALED = ("", "", "", "")  # id_number_cipher, id_number_masked, phone_cipher, phone_masked
 NEW_HOUSEHOLD = {"id": None, "branch_id": None, "grid_id": None, "address": "", "villager_group": "", "self_built": False,
                  "floors": None, "built_year": None, "lng": None, "lat": None, "notes": ""}
 
@@ -85,11 +88,6 @@ class ResidentState(NamedTuple):
     phone_hash: str
     sensitive: object  # the stored cipher text, or the tags (a tuple) when the file changes them
 
-    @classmethod
-    def stored(cls, row: tuple) -> ResidentState:
-        pk, _household, name, gender, birth, relation, care, id_hash, ph, sealed = row
-        return cls(pk, name, gender, birth, relation, ordered(care, CARE_TAGS), id_hash, ph, sealed)
-
 
 class RowRecord(NamedTuple):
     """One row of the file, every cell normalised."""
@@ -111,106 +109,65 @@ class RowRecord(NamedTuple):
     phone_hash: str
 
 
-class RowReader:
-    """Normalises the rows of one file, one row at a time, without looking anything up.
+RESIDENT_COLUMNS = ("name", "gender", "birth_date", "care_tags", "sensitive_tags")  # besides ID number and phone
+READ_KEYS = ("code", "relation", *HOUSEHOLD_KEYS, *RESIDENT_COLUMNS, "id_number", "phone")
+NO_RESIDENT = (None, "", None, None, None, None, "", "", "")  # RowRecord from `name` on: no resident columns
 
-    Written for speed (it runs once per row, 100k times for a big file): cells are read by
-    position, each distinct raw value of a column is normalised once, and a row whose household
-    cells repeat the previous row's reuses their result.
+
+def read_rows(table: Table, progress=None) -> list[RowRecord]:
+    """Every row of the file normalised, without looking anything up.
+
+    Written for speed (100k rows in a big file): the sheet is read as columns and each distinct
+    value of a column is normalised once (`xlsx.normalise_column`): branches, grids, dates and tags
+    repeat, and a household's cells repeat on each of its rows. Refused cells are collected, in
+    column order, only for the rows that have one.
     """
+    numbers, columns = xlsx.read_columns(table, READ_KEYS, progress)
+    raw = dict(zip(READ_KEYS, columns))
+    rules = _cell_rules()
+    column: dict[str, list] = {}
+    errors: dict[str, dict[int, CellError]] = {}
+    for key in ("code", "relation", *RESIDENT_COLUMNS, "id_number", "phone"):
+        column[key], errors[key] = xlsx.normalise_column(raw[key], rules[key])
+    households, household_problems = _household_cells([raw[k] for k in HOUSEHOLD_KEYS], rules)
 
-    def __init__(self, index: dict[str, int]):
-        normalisers = {
-            "branch": xlsx.compact,
-            "grid": xlsx.compact,
-            "address": lambda v: _limited(xlsx.text(v), Household, "address"),
-            "villager_group": lambda v: _limited(xlsx.text(v), Household, "villager_group"),
-            "self_built": xlsx.boolean,
-            "floors": xlsx.field_rules(Household, "floors", lambda v: xlsx.integer(v, units="层")),
-            "built_year": xlsx.field_rules(Household, "built_year", lambda v: xlsx.integer(v, units="年")),
-            "lng": xlsx.field_rules(Household, "lng", lambda v: xlsx.decimal(v)),
-            "lat": xlsx.field_rules(Household, "lat", lambda v: xlsx.decimal(v)),
-            "notes": xlsx.text,
-            "name": lambda v: _limited(xlsx.compact(v), Resident, "name"),
-            "relation": lambda v: xlsx.choice(v, RELATIONS, "与户主关系"),
-            "gender": lambda v: xlsx.choice(v, GENDERS, "性别"),
-            "birth_date": _birth_date,
-            "care_tags": lambda v: _tuple(xlsx.tags(v, CARE_TAGS, "关爱标签")),
-            "sensitive_tags": lambda v: _tuple(xlsx.tags(v, SENSITIVE_TAGS, "敏感标签")),
-        }
-        # (key, position, memo) for the columns the file has; a missing column reads as blank.
-        self.household_columns = [(k, index.get(k), Memo(normalisers[k])) for k in HOUSEHOLD_KEYS]
-        self.resident_columns = [(k, index.get(k), Memo(normalisers[k])) for k in
-                                 ("name", "gender", "birth_date", "care_tags", "sensitive_tags")]
-        self.code_at, self.relation_at = index.get("code"), index.get("relation")
-        self.id_at, self.phone_at = index.get("id_number"), index.get("phone")
-        self.resident_at = [index[k] for k in RESIDENT_KEYS if k in index]
-        self.code = Memo(lambda v: xlsx.code(v, "户编号"))
-        self.relation = Memo(normalisers["relation"])
-        self.last = (None, None, [])  # (raw household cells, normalised, problems)
-
-    def __call__(self, n: int, cells) -> RowRecord:
-        width = len(cells)
-
-        def at(i):
-            return cells[i] if i is not None and i < width else ""
-
+    # Rows without any resident cell describe only their household.
+    blank = ("", None)
+    no_resident = {i for i, v in enumerate(raw["name"]) if v in blank}
+    if no_resident:
+        others = [raw[k] for k in RESIDENT_KEYS if k != "name"]
+        no_resident = {i for i in no_resident if all(c[i] in blank for c in others)}
+    flagged = set().union(household_problems, *errors.values())
+    code_errors = errors.pop("code")
+    hash_key = crypto.keyed_hasher()
+    records = []
+    for i, (n, code, relation, household, name, gender, birth, care, sensitive, id_value,
+            phone) in enumerate(zip(numbers, column["code"], column["relation"], households, column["name"],
+                                    column["gender"], column["birth_date"], column["care_tags"],
+                                    column["sensitive_tags"], column["id_number"], column["phone"])):
+        if i in code_errors:
+            records.append(RowRecord(n, [("code", str(code_errors[i]), "error")], True, None, "", None,
+                                     *NO_RESIDENT))
+            continue
         problems = []
-        try:
-            code = self.code(at(self.code_at))
-        except CellError as e:
-            return RowRecord(n, [("code", str(e), "error")], True, None, "", None, None, "", None, None, None, None,
-                             "", "", "")
-        raw = tuple(at(i) for _k, i, _m in self.household_columns)
-        if raw == self.last[0]:
-            household, problems = self.last[1], list(self.last[2])
-        else:
-            values = []
-            for (key, _i, memo), value in zip(self.household_columns, raw):
-                if value == "" or value is None:
-                    values.append(None)
-                    continue
-                try:
-                    value = memo(value)
-                except CellError as e:
-                    problems.append((key, str(e), "error"))
-                    value = None
-                values.append(None if value == "" else value)
-            household = tuple(values) if any(v is not None for v in values) else None
-            self.last = (raw, household, list(problems))
-        relation = ""
-        try:
-            relation = self.relation(at(self.relation_at))
-        except CellError as e:
-            problems.append(("relation", str(e), "error"))
-        if not any(at(i) not in ("", None) for i in self.resident_at):
-            return RowRecord(n, problems, any(p[2] == "error" for p in problems), code, relation, household, None, "",
-                             None, None, None, None, "", "", "")
-        found = []
-        for key, i, memo in self.resident_columns:
-            value = at(i)
-            if value != "" and value is not None:
-                try:
-                    value = memo(value)
-                except CellError as e:
-                    problems.append((key, str(e), "error"))
-                    value = None
-            found.append(value if value != "" else None)
-        name, gender, birth, care, sensitive = found
+        if i in flagged:
+            problems.extend(household_problems.get(i, ()))
+            if i in errors["relation"]:
+                problems.append(("relation", str(errors["relation"][i]), "error"))
+        if i in no_resident:
+            records.append(RowRecord(n, problems, any(p[2] == "error" for p in problems), code or "",
+                                     relation or "", household, *NO_RESIDENT))
+            continue
+        if i in flagged:
+            problems.extend((key, str(errors[key][i]), "error") for key in RESIDENT_COLUMNS if i in errors[key])
         if not name:
             problems.append(("name", "姓名不能为空", "error"))
-        id_value = None
-        id_hash = phone = ph = ""
-        try:
-            id_value = xlsx.id_number(at(self.id_at))
-        except CellError as e:
-            problems.append(("id_number", str(e), "error"))
-        try:
-            phone = xlsx.phone(at(self.phone_at))
-        except CellError as e:
-            problems.append(("phone", str(e), "error"))
+        if i in flagged:
+            problems.extend((key, str(errors[key][i]), "error") for key in ("id_number", "phone") if i in errors[key])
+        id_hash = ""
         if id_value is not None:
-            id_hash = id_number_hash(id_value.value)
+            # parse_id_number's value is already clean and upper-case: id_number_hash would clean it again.
+            id_hash = hash_key("id:" + id_value.value)
             if id_value.warning:
                 problems.append(("id_number", id_value.warning, "warning"))
             if id_value.gender and gender and gender != id_value.gender:
@@ -218,35 +175,74 @@ class RowReader:
             if id_value.birth_date and birth and birth != id_value.birth_date:
                 problems.append(("birth_date", f"出生日期与身份证号中的 {id_value.birth_date:%Y-%m-%d} 不一致，请核对",
                                  "warning"))
-        if phone:
-            ph = phone_hash(phone)
-        bad = any(p[2] == "error" for p in problems)
-        return RowRecord(n, problems, bad, code, relation, household, name or "", gender or "", birth, care, sensitive,
-                         id_value, id_hash, phone, ph)
+        bad = any(p[2] == "error" for p in problems) if problems else False
+        records.append(RowRecord(n, problems, bad, code or "", relation or "", household, name or "", gender or "",
+                                 birth, care, sensitive, id_value, id_hash, phone or "",
+                                 hash_key("phone:" + phone) if phone else ""))
+    return records
 
 
-def _limited(value: str, model, name: str) -> str:
-    limit = model._meta.get_field(name).max_length
-    if len(value) > limit:
-        raise CellError(f"不能超过 {limit} 个字")
-    return value
+def _household_cells(cells: list[tuple], rules: dict) -> tuple[list, dict[int, list]]:
+    """Per row, the household cells normalised in HOUSEHOLD_KEYS order (None when all are blank); problems by row."""
+    checked = [xlsx.normalise_column(c, rules[k]) for k, c in zip(HOUSEHOLD_KEYS, cells)]
+    blank = (None,) * len(HOUSEHOLD_KEYS)
+    households = [None if values == blank else values for values in zip(*(values for values, _e in checked))]
+    problems: dict[int, list] = defaultdict(list)
+    for key, (_values, refused) in zip(HOUSEHOLD_KEYS, checked):
+        for i, e in refused.items():
+            problems[i].append((key, str(e), "error"))
+    return households, problems
 
 
-def _birth_date(value):
-    born = xlsx.date(value)
-    if born is not None and born > timezone.localdate():
-        raise CellError("出生日期不能晚于今天")
-    return born
+def _cell_rules() -> dict[str, Callable]:
+    """How each column's non-blank cells are normalised; "" (nothing left once cleaned) reads as blank."""
+    today = timezone.localdate()  # once per file, not once per birth date
 
+    def born(value):
+        born = xlsx.date(value)
+        if born is not None and born > today:
+            raise CellError("出生日期不能晚于今天")
+        return born
 
-def _tuple(tags: list | None) -> tuple | None:
-    return None if tags is None else tuple(tags)
+    def limited(model, name: str, normalise: Callable) -> Callable:
+        limit = model._meta.get_field(name).max_length
 
+        def check(value):
+            value = normalise(value)
+            if len(value) > limit:
+                raise CellError(f"不能超过 {limit} 个字")
+            return value or None
 
-def _seal(id_value: str, phone: str) -> tuple[str, str, str, str]:
-    """Cipher text and masked form of an ID number and a phone (run in worker processes for big files)."""
-    return (crypto.encrypt(id_value) if id_value else "", mask_id_number(id_value),
-            crypto.encrypt(phone) if phone else "", mask_phone(phone))
+        return check
+
+    def tags(allowed: tuple[str, ...], what: str) -> Callable:
+        def check(value):
+            found = xlsx.tags(value, allowed, what)
+            return None if found is None else tuple(found)
+
+        return check
+
+    return {
+        "code": lambda v: xlsx.code(v, "户编号"),
+        "relation": lambda v: xlsx.choice(v, RELATIONS, "与户主关系"),
+        "branch": lambda v: xlsx.compact(v) or None,
+        "grid": lambda v: xlsx.compact(v) or None,
+        "address": limited(Household, "address", xlsx.text),
+        "villager_group": limited(Household, "villager_group", xlsx.text),
+        "self_built": xlsx.boolean,
+        "floors": xlsx.field_rules(Household, "floors", lambda v: xlsx.integer(v, units="层")),
+        "built_year": xlsx.field_rules(Household, "built_year", lambda v: xlsx.integer(v, units="年")),
+        "lng": xlsx.field_rules(Household, "lng", lambda v: xlsx.decimal(v)),
+        "lat": xlsx.field_rules(Household, "lat", lambda v: xlsx.decimal(v)),
+        "notes": lambda v: xlsx.text(v) or None,
+        "name": limited(Resident, "name", xlsx.compact),
+        "gender": lambda v: xlsx.choice(v, GENDERS, "性别") or None,
+        "birth_date": born,
+        "care_tags": tags(CARE_TAGS, "关爱标签"),
+        "sensitive_tags": tags(SENSITIVE_TAGS, "敏感标签"),
+        "id_number": xlsx.id_number,
+        "phone": xlsx.phone,
+    }
 
 
 @dataclass(slots=True, eq=False)
@@ -255,7 +251,7 @@ class HouseholdDraft:
     code: str  # "" for a new household
     values: dict = field(default_factory=dict)  # normalised, non-blank values from the file
     rows: dict = field(default_factory=dict)  # the row each value came from
-    first: tuple | None = None  # the first row's household cells, to skip rows that repeat them
+    merged: tuple | None = None  # the household cells merged last, to skip the rows that repeat them
     residents: list = field(default_factory=list)
     stored: dict | None = None
     final: dict | None = None  # what the household will be
@@ -360,7 +356,7 @@ class HouseholdSheet(xlsx.RosterSheet):
         def problem(row: int, key: str, message: str, level: str = "error") -> None:
             problems.append(table.problem(row, key, message, level))
 
-        records = xlsx.read_records(RowReader(table.index), table, progress)
+        records = read_rows(table, progress)
         outcome.rows = len(records)
         households, residents = self._group(records, problem)
         del records
@@ -427,9 +423,8 @@ class HouseholdSheet(xlsx.RosterSheet):
             if rec.bad:
                 household.bad = True
             cells = rec.household
-            if cells is not None and cells != household.first:
-                if household.first is None:
-                    household.first = cells
+            if cells is not None and cells != household.merged:
+                household.merged = cells
                 # Each row may repeat the household's cells or leave them blank, but not contradict them.
                 for key, value in zip(HOUSEHOLD_KEYS, cells):
                     if value is None:
@@ -470,8 +465,9 @@ class HouseholdSheet(xlsx.RosterSheet):
 
         codes = [h.code for h in households if h.code]
         stored = {}
-        for part in xlsx.chunks(codes):
-            for row in self.households().filter(code__in=part).values("id", "code", *HOUSEHOLD_FIELDS):
+        if codes:
+            for row in self.households().filter(bulk.one_of(Household, "code", codes)).values(
+                    "id", "code", *HOUSEHOLD_FIELDS):
                 stored[row.pop("code")] = row
         self._code_by_id = {row["id"]: code for code, row in stored.items()}
         moved = []
@@ -565,29 +561,37 @@ class HouseholdSheet(xlsx.RosterSheet):
                 h.code = registered[1]
 
     def _lookup_registered(self, hashes: list[str]) -> None:
-        for part in xlsx.chunks(hashes, 5000):
-            for id_hash, household_id, code, name in Resident.objects.filter(id_number_hash__in=part).values_list(
-                    "id_number_hash", "household_id", "household__code", "name"):
-                self._registered[id_hash] = (household_id, code, name)
+        if not hashes:
+            return
+        for id_hash, household_id, code, name in Resident.objects.filter(
+                bulk.one_of(Resident, "id_number_hash", hashes)).values_list(
+                "id_number_hash", "household_id", "household__code", "name"):
+            self._registered[id_hash] = (household_id, code, name)
 
     def _visible_households(self, ids) -> set[int]:
-        visible = set()
-        for part in xlsx.chunks(sorted(ids), 5000):
-            visible.update(self.households().filter(pk__in=part).values_list("pk", flat=True))
-        return visible
+        return set(self.households().filter(bulk.one_of(Household, "pk", sorted(ids))).values_list("pk", flat=True))
 
     def _bind_residents(self, residents: list[ResidentDraft], problem) -> None:
         """Match each resident by ID number (or by name within his household) and merge."""
         stored_households = {r.household.stored["id"] for r in residents if r.household.stored}
-        by_hash: dict[str, tuple] = {}
-        by_name: dict[tuple[int, str], list[tuple]] = defaultdict(list)
-        for part in xlsx.chunks(sorted(stored_households), 2000):
-            for row in Resident.objects.filter(household_id__in=part).values_list(
-                    "id", "household_id", "name", "gender", "birth_date", "relation", "care_tags", "id_number_hash",
-                    "phone_hash", "sensitive_tags_cipher"):
-                if row[7]:
-                    by_hash[row[7]] = row
-                by_name[row[1], row[2]].append(row)
+        by_hash: dict[str, ResidentState] = {}
+        by_name: dict[tuple[int, str], list[ResidentState]] = defaultdict(list)
+        household_of: dict[int, int] = {}  # stored resident id -> household id
+        care_tags: dict[str, tuple] = {}  # the stored JSON text -> tags in order: a few distinct sets
+        if stored_households:
+            # care_tags as stored text: decoding each row's JSON through the field costs more than the query.
+            for pk, household_id, name, gender, birth, relation, care, id_hash, ph, sealed in Resident.objects.filter(
+                    bulk.one_of(Resident, "household_id", sorted(stored_households))).values_list(
+                    "id", "household_id", "name", "gender", "birth_date", "relation", Cast("care_tags", TextField()),
+                    "id_number_hash", "phone_hash", "sensitive_tags_cipher"):
+                tags = care_tags.get(care)
+                if tags is None:
+                    tags = care_tags[care] = ordered(json.loads(care) if care else (), CARE_TAGS)
+                state = ResidentState(pk, name, gender, birth, relation, tags, id_hash, ph, sealed)
+                household_of[pk] = household_id
+                if id_hash:
+                    by_hash[id_hash] = state
+                by_name[household_id, name].append(state)
         # ID numbers registered in households outside the file: one resident per ID number, everywhere.
         self._lookup_registered([r.record.id_hash for r in residents if r.record.id_hash
                                  and r.record.id_hash not in by_hash and r.record.id_hash not in self._looked_up])
@@ -598,8 +602,9 @@ class HouseholdSheet(xlsx.RosterSheet):
             h, rec = r.household, r.record
             household_id = h.stored["id"] if h.stored else None
             stored = by_hash.get(rec.id_hash) if rec.id_hash else None
-            if stored is not None and stored[1] != household_id:
-                problem(rec.row, "id_number", f"该身份证号已登记：{self._code_by_id.get(stored[1], '')}（{stored[2]}）")
+            if stored is not None and household_of[stored.id] != household_id:
+                problem(rec.row, "id_number",
+                        f"该身份证号已登记：{self._code_by_id.get(household_of[stored.id], '')}（{stored.name}）")
                 h.bad = True
                 continue
             if stored is None and rec.id_hash in elsewhere:
@@ -613,19 +618,19 @@ class HouseholdSheet(xlsx.RosterSheet):
             if stored is None and household_id is not None:
                 same_name = by_name.get((household_id, rec.name), [])
                 if rec.id_hash:  # a new ID number can only complete a resident registered without one
-                    same_name = [s for s in same_name if not s[7]]
+                    same_name = [s for s in same_name if not s.id_number_hash]
                 if len(same_name) > 1:
                     problem(rec.row, "name", f"户中有 {len(same_name)} 位名叫{rec.name}的居民，请填写身份证号以区分")
                     h.bad = True
                     continue
                 stored = same_name[0] if same_name else None
             if stored is not None:
-                first = taken.setdefault(stored[0], rec.row)
+                first = taken.setdefault(stored.id, rec.row)
                 if first != rec.row:
                     problem(rec.row, "name", f"与第 {first} 行是同一位居民")
                     h.bad = True
                     continue
-            r.stored = ResidentState.stored(stored) if stored is not None else None
+            r.stored = stored
             r.final = self._merge(r, problem)
             if r.final is None:
                 h.bad = True
@@ -698,65 +703,50 @@ class HouseholdSheet(xlsx.RosterSheet):
         now = timezone.now()
         if progress:
             progress(0, 1, "写入")
-        # Encrypt only what is new or changed; for a big file, in worker processes that start now
-        # and run while the households go in.
-        todo = plan.new_residents + plan.changed_residents
-        sealed = xlsx.parallel_imap(_seal, None, [self._to_seal(r) for r in todo])
-        try:
-            self._write(plan, sealed, now)
-        finally:
-            sealed.close()  # stops the workers at once if a write fails
-        if progress:
-            progress(1, 1, "写入")
-
-    def _write(self, plan: Plan, sealed, now) -> None:
         old = {}
-        for part in xlsx.chunks([r.stored.id for r in plan.changed_residents], 5000):
-            old.update((row[0], row[1:]) for row in Resident.objects.filter(pk__in=part).values_list(
-                "id", "id_number_cipher", "id_number_masked", "phone_cipher", "phone_masked"))
+        if plan.changed_residents:
+            old = {row[0]: row[1:] for row in Resident.objects.filter(
+                bulk.one_of(Resident, "pk", [r.stored.id for r in plan.changed_residents])).values_list(
+                "id", "id_number_cipher", "id_number_masked", "phone_cipher", "phone_masked")}
         self._assign_codes(plan.new_households)
         bulk.insert_rows(
             Household, ("code", *HOUSEHOLD_FIELDS, "created_at", "updated_at"),
             ((h.code, *(h.final[f] for f in HOUSEHOLD_FIELDS), now, now) for h in plan.new_households),
         )
         new_ids = {}
-        for part in xlsx.chunks([h.code for h in plan.new_households], 5000):
-            new_ids.update(Household.objects.filter(code__in=part).values_list("code", "id"))
+        if plan.new_households:
+            codes = [h.code for h in plan.new_households]
+            new_ids = dict(Household.objects.filter(bulk.one_of(Household, "code", codes)).values_list("code", "id"))
         for h in plan.new_households:
             h.final["id"] = new_ids[h.code]
         bulk.update_rows(
             Household, (*HOUSEHOLD_FIELDS, "updated_at"),
             ((h.stored["id"], *(h.final[f] for f in HOUSEHOLD_FIELDS), now) for h in plan.changed_households),
         )
+        # Rows are built (and their ID numbers and phones encrypted) as the database takes them in.
         bulk.insert_rows(Resident, ("household_id", *RESIDENT_FIELDS),
-                         ((r.household.final["id"], *self._row(r, next(sealed), old)) for r in plan.new_residents))
+                         self._resident_rows(plan.new_residents, old, lambda r: r.household.final["id"]))
         bulk.update_rows(Resident, RESIDENT_FIELDS,
-                         ((r.stored.id, *self._row(r, next(sealed), old)) for r in plan.changed_residents))
+                         self._resident_rows(plan.changed_residents, old, lambda r: r.stored.id))
+        if progress:
+            progress(1, 1, "写入")
 
     @staticmethod
-    def _to_seal(r: ResidentDraft) -> tuple[str, str]:
-        """The clear values that need encrypting: an ID number or phone that is new or different."""
-        rec, s = r.record, r.stored
-        id_value = rec.id.value if rec.id is not None and (s is None or s.id_number_hash != rec.id_hash) else ""
-        phone = rec.phone if rec.phone and (s is None or s.phone_hash != rec.phone_hash) else ""
-        return id_value, phone
-
-    @staticmethod
-    def _row(r: ResidentDraft, sealed: tuple, old: dict) -> tuple:
-        """The resident's row in the order of RESIDENT_FIELDS."""
-        f, s = r.final, r.stored
-        id_cipher, id_masked, phone_cipher, phone_masked = sealed
-        previous = old.get(s.id, ("", "", "", "")) if s is not None else ("", "", "", "")
-        if not id_cipher:
-            id_cipher, id_masked = previous[0], previous[1]
-        if not phone_cipher:
-            phone_cipher, phone_masked = previous[2], previous[3]
-        if isinstance(f.sensitive, tuple):
-            tags = crypto.encrypt_json(list(f.sensitive)) if f.sensitive else ""
-        else:
-            tags = f.sensitive
-        return (f.name, initials(f.name), f.gender, f.birth_date, f.relation, list(f.care_tags), tags, id_cipher,
-                f.id_number_hash, id_masked, phone_cipher, f.phone_hash, phone_masked)
+    def _resident_rows(drafts: list[ResidentDraft], old: dict, key: Callable) -> Iterator[tuple]:
+        """(key, *RESIDENT_FIELDS) per resident; only a new or different ID number or phone is encrypted."""
+        seal = crypto.encrypter()
+        for r in drafts:
+            rec, f, s = r.record, r.final, r.stored
+            id_cipher, id_masked, phone_cipher, phone_masked = NOTHING_SEALED if s is None else old[s.id]
+            if rec.id is not None and (s is None or s.id_number_hash != rec.id_hash):
+                id_cipher, id_masked = seal(rec.id.value), mask_id_number(rec.id.value)
+            if rec.phone and (s is None or s.phone_hash != rec.phone_hash):
+                phone_cipher, phone_masked = seal(rec.phone), mask_phone(rec.phone)
+            tags = f.sensitive  # the stored cipher text, unless the file changes the tags
+            if tags.__class__ is tuple:
+                tags = crypto.encrypt_json(list(tags))
+            yield (key(r), f.name, initials(f.name), f.gender, f.birth_date, f.relation, f.care_tags, tags, id_cipher,
+                   f.id_number_hash, id_masked, phone_cipher, f.phone_hash, phone_masked)
 
     def _assign_codes(self, drafts: list[HouseholdDraft]) -> None:
         """Codes as household_save gives them (branch code + sequence), numbered on from the branch's last."""

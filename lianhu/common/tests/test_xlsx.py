@@ -6,7 +6,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from lianhu.common import crypto, xlsx
+from lianhu.common import xlsx
 from lianhu.common.tests.workbooks import HOUSEHOLD_HEADER, household_row, households_file, xlsx_bytes
 from lianhu.common.xlsx import CellError, Column
 from lianhu.org.spreadsheets import HouseholdSheet
@@ -212,12 +212,30 @@ def test_the_problem_download_is_the_users_sheet_with_an_error_column():
     assert ws["M3"].fill.fgColor.rgb.endswith("FDECEA")
 
 
-def test_parallel_workers_give_the_same_result_as_one_process(monkeypatch):
-    monkeypatch.setattr(xlsx, "PARALLEL_MIN", 3)
-    monkeypatch.setattr(xlsx, "PARALLEL_CHUNK", 2)
-    items = [(f"value {i}",) for i in range(7)]
-    sealed = xlsx.parallel_map(crypto.encrypt, None, items)
-    assert [crypto.decrypt(s) for s in sealed] == [i[0] for i in items]
+def test_a_column_is_normalised_once_per_distinct_value_and_refusals_keep_their_positions():
+    calls = []
+
+    def floors(value):
+        calls.append(value)
+        return xlsx.integer(value, units="层")
+
+    values, errors = xlsx.normalise_column(("2层", "", None, "2层", "三层", 2, " ", "三层"), floors)
+    assert values == [2, None, None, 2, None, 2, None, None]
+    assert sorted(errors) == [4, 7] and "应为整数" in str(errors[4])
+    assert sorted(calls, key=str) == [" ", 2, "2层", "三层"]
+
+
+def test_a_boolean_cell_is_not_taken_for_the_number_it_equals():
+    values, errors = xlsx.normalise_column((1, True, 0.0, False, "是"), xlsx.boolean)
+    assert values == [True, True, False, False, True] and not errors
+    values, errors = xlsx.normalise_column((True, 1, 1.0), lambda v: xlsx.integer(v))
+    assert values == [None, 1, 1] and list(errors) == [0]  # TRUE is not a number of floors
+
+
+def test_columns_the_file_lacks_read_as_blank():
+    table = read(households_file(household_row(name="王秀英", id_number="360426199101010071")))
+    numbers, (names, ids, missing) = xlsx.read_columns(table, ("name", "id_number", "no_such_column"))
+    assert numbers == [3] and names == ("王秀英",) and ids == ("360426199101010071",) and missing == ("",)
 
 
 def test_a_column_is_recognised_by_any_of_its_names_ignoring_stars_and_notes():

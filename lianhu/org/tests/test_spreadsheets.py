@@ -235,11 +235,6 @@ def test_the_command_line_import_needs_no_user_and_sees_the_whole_office(world):
     assert outcome.applied and AuditEntry.objects.get(detail__import="households").actor is None
 
 
-def test_a_file_of_many_rows_uses_worker_processes_and_gives_the_same_result(world, monkeypatch):
-    monkeypatch.setattr(xlsx, "PARALLEL_MIN", 2)
-    outcome = run(world, households_file(*family()))
-    assert outcome.applied
-    assert Resident.objects.get(name="李秀英").reveal_id_number() == WIFE
 
 
 def test_unknown_columns_are_listed_not_imported(world):
