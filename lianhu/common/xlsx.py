@@ -870,11 +870,13 @@ def import_file(sheet: RosterSheet, data: bytes, filename: str, *, apply: bool, 
                     outcome.applied = True
                     if audit is not None:
                         audit(outcome)
+        # The plan holds personal data in clear: drop it as soon as it is used, and before collecting
+        # resumes, so that its objects are freed now rather than walked by the first collection.
+        outcome.plan = None
     finally:
         if collecting:
             gc.enable()
     outcome.filename, outcome.sheet, outcome.ignored = filename, table.sheet, table.ignored
-    outcome.plan = None  # the plan holds personal data in clear: drop it as soon as it is used
     return outcome
 
 

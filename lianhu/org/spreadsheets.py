@@ -252,7 +252,10 @@ class HouseholdDraft:
     values: dict = field(default_factory=dict)  # normalised, non-blank values from the file
     rows: dict = field(default_factory=dict)  # the row each value came from
     merged: tuple | None = None  # the household cells merged last, to skip the rows that repeat them
-    residents: list = field(default_factory=list)
+    # Its first resident's row (the head, who starts a new household). Not the list of its residents:
+    # they point at their household, and without that cycle the drafts are freed by reference counting
+    # as soon as the plan is dropped, instead of by a collection over every object of the import.
+    head: RowRecord | None = None
     stored: dict | None = None
     final: dict | None = None  # what the household will be
     bad: bool = False
@@ -443,9 +446,9 @@ class HouseholdSheet(xlsx.RosterSheet):
                     problem(n, "id_number", f"与第 {first} 行是同一个人（身份证号相同）：同一个人只能出现一次")
                     household.bad = True
                     continue
-            resident = ResidentDraft(record=rec, household=household)
-            household.residents.append(resident)
-            residents.append(resident)
+            if household.head is None:
+                household.head = rec
+            residents.append(ResidentDraft(record=rec, household=household))
         return households, residents
 
     def _bind_households(self, households: list[HouseholdDraft], problem, for_update: bool) -> None:
@@ -545,8 +548,7 @@ class HouseholdSheet(xlsx.RosterSheet):
         find the households the first import created, not create them again.
         """
         self._registered: dict[str, tuple] = {}  # ID hash -> (household id, household code, name), any office
-        hashes = [h.residents[0].record.id_hash for h in households
-                  if not h.code and h.residents and h.residents[0].record.id_hash]
+        hashes = [h.head.id_hash for h in households if not h.code and h.head is not None and h.head.id_hash]
         self._looked_up = set(hashes)
         self._lookup_registered(hashes)
         if not self._registered:
@@ -554,9 +556,9 @@ class HouseholdSheet(xlsx.RosterSheet):
         visible = self._visible_households({v[0] for v in self._registered.values()})
         for h in households:
             # The household is the one its first person (the head, who started it) is registered in.
-            if h.code or h.bad or not h.residents:
+            if h.code or h.bad or h.head is None:
                 continue
-            registered = self._registered.get(h.residents[0].record.id_hash)
+            registered = self._registered.get(h.head.id_hash)
             if registered is not None and registered[0] in visible:
                 h.code = registered[1]
 

@@ -50,3 +50,20 @@ def test_anonymous_and_roleless_users_see_nothing(world, django_user_model):
     nobody = django_user_model.objects.create_user("nobody", password="x")
     assert visible(Household, AnonymousUser()) == set()
     assert visible(Household, nobody) == set()
+
+
+def test_the_database_itself_refuses_a_second_resident_or_member_with_the_same_id_number(world):
+    from django.db import IntegrityError, transaction
+
+    from lianhu.common.testing import make_member
+
+    twin = Resident(household=world.household_b, name="冒名", gender="F", id_number_hash=world.resident_a.id_number_hash)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        twin.save()
+    first = make_member(world.branch_a, "甲")
+    first.id_number_hash = "a" * 64
+    first.save()
+    second = make_member(world.branch_b, "乙")
+    second.id_number_hash = "a" * 64
+    with pytest.raises(IntegrityError), transaction.atomic():
+        second.save()
