@@ -72,21 +72,36 @@ def _open(sealed: bytes) -> bytes:
 
 def encrypt(value: str) -> str:
     """The token of a value, a fresh nonce each time; "" stays ""."""
-    return encrypter()(value)
+    if value == "":
+        return ""
+    return VERSION + base64.urlsafe_b64encode(_seal(value.encode())).decode()
 
 
 def encrypter() -> Callable[[str], str]:
-    """encrypt bound to the current key, for sealing many values (an import seals 200k)."""
+    """encrypt bound to the current key, for sealing many values (an import seals 200k).
+
+    Nonces are cut from one block of os.urandom at a time (one system call per 4,096 values
+    instead of one each): still 96 random bits per value, as AES-GCM asks of random nonces.
+    """
     seal = _cipher().encrypt
-    urandom, b64encode = os.urandom, base64.urlsafe_b64encode
+    urandom, b2a, urlsafe = os.urandom, binascii.b2a_base64, _URLSAFE
+    pool, used = b"", 0
+    pool_size = NONCE_BYTES * 4096
 
     def encrypt(value: str) -> str:
+        nonlocal pool, used
         if value == "":
             return ""
-        nonce = urandom(NONCE_BYTES)
-        return VERSION + b64encode(nonce + seal(nonce, value.encode(), None)).decode()
+        if used == len(pool):
+            pool, used = urandom(pool_size), 0
+        nonce = pool[used:used + NONCE_BYTES]
+        used += NONCE_BYTES
+        return VERSION + b2a(nonce + seal(nonce, value.encode(), None), newline=False).translate(urlsafe).decode()
 
     return encrypt
+
+
+_URLSAFE = bytes.maketrans(b"+/", b"-_")  # what base64.urlsafe_b64encode does after b2a_base64
 
 
 def decrypt(token: str) -> str:

@@ -20,7 +20,8 @@ class SealedPersonalData(models.Model):
     """
 
     id_number_cipher = models.TextField(blank=True, default="", editable=False)
-    # Indexed by the concrete models (plain btree, no LIKE variant: hashes are only ever matched whole).
+    # Indexed by the concrete models with `LookupIndex` and `unique_id_number`: hashes are only ever
+    # matched whole, never sorted or searched by prefix.
     id_number_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
     id_number_masked = models.CharField("身份证号", max_length=20, blank=True, default="", editable=False)
     phone_cipher = models.TextField(blank=True, default="", editable=False)
@@ -53,6 +54,30 @@ class SealedPersonalData(models.Model):
 
     def reveal_phone(self) -> str:
         return crypto.decrypt(self.phone_cipher)
+
+
+class LookupIndex(models.Index):
+    """An index for equality look-ups only: a hash index on PostgreSQL, a plain btree elsewhere.
+
+    Keyed hashes are 64 random hex digits: every insert lands at a random place of a btree and
+    compares long strings under the database's collation. A PostgreSQL hash index stores 4-byte
+    codes instead and costs a fifth as much per inserted row (bench/bench_import.py, decisions.md).
+    """
+
+    def create_sql(self, model, schema_editor, using="", **kwargs):
+        if schema_editor.connection.vendor == "postgresql":
+            using = " USING hash"
+        return super().create_sql(model, schema_editor, using=using, **kwargs)
+
+
+def unique_id_number(name: str) -> models.UniqueConstraint:
+    """One record per ID number (blank ones aside), enforced by the database.
+
+    On PostgreSQL the index compares bytes (varchar_pattern_ops) instead of collating: uniqueness
+    of a hash needs no collation, and each insert then costs about a third less.
+    """
+    return models.UniqueConstraint(fields=["id_number_hash"], condition=~models.Q(id_number_hash=""), name=name,
+                                   opclasses=["varchar_pattern_ops"])
 
 
 def id_number_hash(raw: str) -> str:

@@ -22,6 +22,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
+from itertools import islice
 from operator import itemgetter
 
 from django.core.exceptions import ValidationError
@@ -103,14 +104,15 @@ def code(value, what: str = "编号") -> str:
     return result
 
 
-def id_number(value) -> IdNumber | None:
+def id_number(value, today: dt.date | None = None) -> IdNumber | None:
     """An ID number (GB 11643, legacy 15 digits, foreigners' cards); None when the cell is blank."""
-    if value is None or value == "":
-        return None
-    if _is_number(value):
-        if abs(value) >= 1e15 or not float(value).is_integer():
-            raise _digits_lost(value, "身份证号")
-        value = str(int(value))  # a 15-digit legacy number survives a numeric cell intact
+    if value.__class__ is not str:
+        if value is None:
+            return None
+        if _is_number(value):
+            if abs(value) >= 1e15 or not float(value).is_integer():
+                raise _digits_lost(value, "身份证号")
+            value = str(int(value))  # a 15-digit legacy number survives a numeric cell intact
     raw = compact(value)
     if not raw:
         return None
@@ -119,7 +121,7 @@ def id_number(value) -> IdNumber | None:
     if _SCIENTIFIC.fullmatch(raw):
         raise _digits_lost(raw, "身份证号")
     try:
-        return parse_id_number(raw)
+        return parse_id_number(raw, today)
     except ValidationError as e:
         message = e.messages[0]
         if len(raw) == 18 and raw.endswith("000"):
@@ -395,6 +397,13 @@ class SheetRows:
         filling: dict[int, tuple[object, int]] = {}  # column -> (value, last row)
         pad = [""] * self.offset
         count = 0
+        if not starts and not pad:  # the usual sheet: no merged cells below the header
+            for r, cells in enumerate(islice(self.sheet.iter_rows(), self.data_start, None), start=self.data_start + 1):
+                if not _blank(cells):
+                    count += 1
+                    yield r, cells
+            self.count = count
+            return
         for r, cells in enumerate(self.sheet.iter_rows()):
             if r < self.data_start:
                 continue

@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from lianhu.common.models import SealedPersonalData
+from lianhu.common.models import LookupIndex, SealedPersonalData, unique_id_number
 from lianhu.common.scoping import Scope, ScopedManager, ScopedQuerySet
 from lianhu.org.models import LAT_VALIDATORS, LNG_VALIDATORS, Gender
 
@@ -68,8 +68,8 @@ class PartyMember(SealedPersonalData):
         ordering = ["branch_id", "name", "id"]
         indexes = [
             models.Index(fields=["branch", "status"], name="member_branch_status"),
-            models.Index(fields=["id_number_hash"], name="member_id_hash"),
-            models.Index(fields=["phone_hash"], name="member_phone_hash"),
+            LookupIndex(fields=["id_number_hash"], name="member_id_hash"),
+            LookupIndex(fields=["phone_hash"], name="member_phone_hash"),
             models.Index(fields=["name_initials"], name="member_initials", opclasses=["varchar_pattern_ops"]),
         ]
         constraints = [
@@ -80,9 +80,7 @@ class PartyMember(SealedPersonalData):
             models.CheckConstraint(
                 name="member_reason_only_when_exempt", condition=Q(status="exempt") | Q(exempt_reason="")
             ),
-            models.UniqueConstraint(
-                fields=["id_number_hash"], condition=~Q(id_number_hash=""), name="member_id_number_unique"
-            ),
+            unique_id_number("member_id_number_unique"),
         ]
 
     def __str__(self):

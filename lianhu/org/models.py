@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from lianhu.common import crypto
-from lianhu.common.models import SealedPersonalData
+from lianhu.common.models import LookupIndex, SealedPersonalData, unique_id_number
 from lianhu.common.scoping import Scope, ScopedManager
 from lianhu.common.validators import validate_division_code, validate_grid_code
 
@@ -218,17 +218,15 @@ class Resident(SealedPersonalData):
     class Meta:
         verbose_name = verbose_name_plural = "居民"
         ordering = ["household_id", "id"]
-        # Few indexes on purpose: every one costs each of a 100,000-row import's inserts.
+        # Few indexes on purpose: every one costs each of a 100,000-row import's inserts. Residents are
+        # not searched by phone (phone_hash only tells an import whether the number changed).
         indexes = [
-            models.Index(fields=["id_number_hash"], name="resident_id_hash"),
-            models.Index(fields=["phone_hash"], name="resident_phone_hash"),
+            LookupIndex(fields=["id_number_hash"], name="resident_id_hash"),
             # Prefix search by initials (sxm → 单雪梅); the operator class lets PostgreSQL use it for LIKE 'x%'.
             models.Index(fields=["name_initials"], name="resident_initials", opclasses=["varchar_pattern_ops"]),
         ]
         constraints = [
-            models.UniqueConstraint(
-                fields=["id_number_hash"], condition=~Q(id_number_hash=""), name="resident_id_number_unique"
-            )
+            unique_id_number("resident_id_number_unique")
         ]
 
     def __str__(self):

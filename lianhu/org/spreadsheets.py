@@ -240,7 +240,7 @@ def _cell_rules() -> dict[str, Callable]:
         "birth_date": born,
         "care_tags": tags(CARE_TAGS, "关爱标签"),
         "sensitive_tags": tags(SENSITIVE_TAGS, "敏感标签"),
-        "id_number": xlsx.id_number,
+        "id_number": lambda v: xlsx.id_number(v, today),
         "phone": xlsx.phone,
     }
 
@@ -368,28 +368,34 @@ class HouseholdSheet(xlsx.RosterSheet):
         self._bind_households(households, problem, for_update)
         self._bind_residents(residents, problem)
         plan = Plan()
+        unchanged = 0
         for h in households:
             if h.bad:
                 continue
             if h.stored is None:
                 plan.new_households.append(h)
-                outcome.count("户", "created")
             elif h.final != h.stored:
                 plan.changed_households.append(h)
-                outcome.count("户", "updated")
             else:
-                outcome.count("户", "unchanged")
+                unchanged += 1
+        if plan.new_households or plan.changed_households or unchanged:
+            outcome.count("户", "created", len(plan.new_households))
+            outcome.count("户", "updated", len(plan.changed_households))
+            outcome.count("户", "unchanged", unchanged)
+        unchanged = 0
         for r in residents:
             if r.final is None or r.household.bad:
                 continue
             if r.stored is None:
                 plan.new_residents.append(r)
-                outcome.count("居民", "created")
             elif r.final != r.stored:
                 plan.changed_residents.append(r)
-                outcome.count("居民", "updated")
             else:
-                outcome.count("居民", "unchanged")
+                unchanged += 1
+        if plan.new_residents or plan.changed_residents or unchanged:
+            outcome.count("居民", "created", len(plan.new_residents))
+            outcome.count("居民", "updated", len(plan.changed_residents))
+            outcome.count("居民", "unchanged", unchanged)
         problems.sort(key=lambda p: (p.row, p.letter))
         outcome.plan = plan
         return outcome
@@ -737,6 +743,7 @@ class HouseholdSheet(xlsx.RosterSheet):
     def _resident_rows(drafts: list[ResidentDraft], old: dict, key: Callable) -> Iterator[tuple]:
         """(key, *RESIDENT_FIELDS) per resident; only a new or different ID number or phone is encrypted."""
         seal = crypto.encrypter()
+        tag_json: dict[tuple, str] = {}  # a few distinct sets of tags; each is sealed afresh all the same
         for r in drafts:
             rec, f, s = r.record, r.final, r.stored
             id_cipher, id_masked, phone_cipher, phone_masked = NOTHING_SEALED if s is None else old[s.id]
@@ -746,7 +753,13 @@ class HouseholdSheet(xlsx.RosterSheet):
                 phone_cipher, phone_masked = seal(rec.phone), mask_phone(rec.phone)
             tags = f.sensitive  # the stored cipher text, unless the file changes the tags
             if tags.__class__ is tuple:
-                tags = crypto.encrypt_json(list(tags))
+                if tags:
+                    text = tag_json.get(tags)
+                    if text is None:
+                        text = tag_json[tags] = json.dumps(list(tags), ensure_ascii=False)
+                    tags = seal(text)
+                else:
+                    tags = ""
             yield (key(r), f.name, initials(f.name), f.gender, f.birth_date, f.relation, f.care_tags, tags, id_cipher,
                    f.id_number_hash, id_masked, phone_cipher, f.phone_hash, phone_masked)
 

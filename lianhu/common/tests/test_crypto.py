@@ -1,5 +1,7 @@
 """Personal data at rest: AES-256-GCM tokens with a version tag, keyed hashes, one key for both."""
 
+import base64
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
@@ -78,3 +80,11 @@ def test_the_bound_helpers_give_what_the_plain_functions_give():
     hasher, seal = crypto.keyed_hasher(), crypto.encrypter()
     assert hasher("id:360426199101010071") == crypto.keyed_hash("id:360426199101010071") and hasher("") == ""
     assert crypto.decrypt(seal("13812345678")) == "13812345678" and seal("") == ""
+
+
+def test_the_bound_sealer_takes_a_fresh_nonce_for_every_value_across_its_random_blocks():
+    seal = crypto.encrypter()
+    tokens = [seal("13812345678") for _ in range(4096 * 2 + 10)]  # past two refills of the nonce block
+    nonces = {base64.urlsafe_b64decode(t[len(crypto.VERSION):])[:crypto.NONCE_BYTES] for t in tokens}
+    assert len(nonces) == len(tokens)
+    assert {crypto.decrypt(t) for t in tokens[4090:4100]} == {"13812345678"}

@@ -67,3 +67,24 @@ def test_the_database_itself_refuses_a_second_resident_or_member_with_the_same_i
     second.id_number_hash = "a" * 64
     with pytest.raises(IntegrityError), transaction.atomic():
         second.save()
+
+
+def test_keyed_hashes_are_indexed_for_equality_only():
+    """Hash indexes and a byte-wise unique index on PostgreSQL (cheaper per imported row), btrees elsewhere."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        indexes = {name: connection.introspection.get_constraints(cursor, table)[name]
+                   for table, name in (("org_resident", "resident_id_hash"), ("org_resident", "resident_id_number_unique"),
+                                       ("members_partymember", "member_id_hash"),
+                                       ("members_partymember", "member_phone_hash"))}
+    if connection.vendor == "postgresql":
+        assert {name: i["type"] for name, i in indexes.items()} == {
+            "resident_id_hash": "hash", "resident_id_number_unique": "idx",  # Django says idx for a btree
+            "member_id_hash": "hash",
+            "member_phone_hash": "hash"}
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'resident_id_number_unique'")
+            assert "varchar_pattern_ops" in cursor.fetchone()[0]
+    assert indexes["resident_id_number_unique"]["unique"] and not indexes["resident_id_hash"]["unique"]
+    assert all(i["columns"] in (["id_number_hash"], ["phone_hash"]) for i in indexes.values())

@@ -69,3 +69,14 @@ def test_masks_follow_the_design():
 @pytest.mark.parametrize("name,initials", [("单雪梅", "sxm"), ("曾国强", "zgq"), ("欧阳明", "oym"), ("李建国", "ljg")])
 def test_pinyin_initials_read_surnames_as_surnames(name, initials):
     assert name_initials(name) == initials
+
+
+def test_a_birth_date_after_today_is_refused_however_the_dates_were_cached():
+    from datetime import date
+
+    number = valid_id_number("20300101")
+    with pytest.raises(ValidationError, match="出生日期无效"):
+        parse_id_number(number)
+    assert parse_id_number(number, today=date(2031, 1, 1)).birth_date == date(2030, 1, 1)
+    with pytest.raises(ValidationError, match="出生日期无效"):
+        parse_id_number(number, today=date(2029, 12, 31))  # the same date again, now from the cache
