@@ -104,8 +104,28 @@ def code(value, what: str = "编号") -> str:
     return result
 
 
+_CHECK = frozenset("0123456789Xx")
+
+
 def id_number(value, today: dt.date | None = None) -> IdNumber | None:
     """An ID number (GB 11643, legacy 15 digits, foreigners' cards); None when the cell is blank."""
+    if value.__class__ is str and len(value) == 18 and value.isascii() and value[:17].isdigit() and value[17] in _CHECK:
+        raw = value  # the usual cell: nothing to clean, neither masked nor shown as a number
+    else:
+        raw = _id_cell(value)
+        if raw is None:
+            return None
+    try:
+        return parse_id_number(raw, today)
+    except ValidationError as e:
+        message = e.messages[0]
+        if len(raw) == 18 and raw.endswith("000"):
+            message += "（末尾是 000：可能是 Excel 把身份证号当成数字，丢掉了后几位）"
+        raise CellError(message) from None
+
+
+def _id_cell(value) -> str | None:
+    """An ID number cell cleaned for parse_id_number; None when blank; refused when its digits are lost."""
     if value.__class__ is not str:
         if value is None:
             return None
@@ -120,13 +140,7 @@ def id_number(value, today: dt.date | None = None) -> IdNumber | None:
         raise CellError("身份证号是脱敏后的值（含 *），不能导入：请使用有查看权限的完整导出")
     if _SCIENTIFIC.fullmatch(raw):
         raise _digits_lost(raw, "身份证号")
-    try:
-        return parse_id_number(raw, today)
-    except ValidationError as e:
-        message = e.messages[0]
-        if len(raw) == 18 and raw.endswith("000"):
-            message += "（末尾是 000：可能是 Excel 把身份证号当成数字，丢掉了后几位）"
-        raise CellError(message) from None
+    return raw
 
 
 _CLEAN_MOBILE = re.compile(r"1[3-9][0-9]{9}")
