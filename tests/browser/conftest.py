@@ -62,8 +62,10 @@ def _page(chromium, **context_options):
     context = chromium.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", **context_options)
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
-    page.js_errors = []  # uncaught exceptions in the page; checked at teardown
+    page.js_errors = []  # uncaught exceptions in the page, and assets the server refused; checked at teardown
     page.on("pageerror", lambda error: page.js_errors.append(str(error)))
+    page.on("response", lambda r: r.status >= 400 and r.request.resource_type not in ("document", "xhr", "fetch")
+            and page.js_errors.append(f"{r.status} {r.url}"))
     return context, page
 
 
@@ -73,7 +75,7 @@ def browser_page(chromium):
     yield page
     errors = page.js_errors
     context.close()
-    assert not errors, f"uncaught JavaScript errors in the page: {errors}"
+    assert not errors, f"uncaught JavaScript errors or missing assets in the page: {errors}"
 
 
 @pytest.fixture
@@ -82,7 +84,7 @@ def phone_page(chromium):
     yield page
     errors = page.js_errors
     context.close()
-    assert not errors, f"uncaught JavaScript errors in the page: {errors}"
+    assert not errors, f"uncaught JavaScript errors or missing assets in the page: {errors}"
 
 
 @pytest.fixture
