@@ -116,7 +116,9 @@ def _residents_of_members(member_ids: list[int]) -> Q:
 class Household(models.Model):
     """A household (户): the unit a party member is linked to and visits."""
 
-    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="households", verbose_name="支部")
+    # No index of its own: household_branch_visited (branch, last_visited_at) serves look-ups by branch.
+    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="households", verbose_name="支部",
+                               db_index=False)
     grid = models.ForeignKey(Grid, on_delete=models.PROTECT, related_name="households", verbose_name="网格")
     code = models.CharField("户编号", max_length=20, unique=True)
     address = models.CharField("住址", max_length=200)
