@@ -82,6 +82,7 @@ def encrypter() -> Callable[[str], str]:
 
     Nonces are cut from one block of os.urandom at a time (one system call per 4,096 values
     instead of one each): still 96 random bits per value, as AES-GCM asks of random nonces.
+    The block is the sealer's own and unlocked: one sealer per loop, never shared between threads.
     """
     seal = _cipher().encrypt
     urandom, b2a, urlsafe = os.urandom, binascii.b2a_base64, _URLSAFE

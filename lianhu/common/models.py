@@ -57,17 +57,24 @@ class SealedPersonalData(models.Model):
 
 
 class LookupIndex(models.Index):
-    """An index for equality look-ups only: a hash index on PostgreSQL, a plain btree elsewhere.
+    """An index of one column for equality look-ups only: on PostgreSQL a hash index of the
+    non-blank values, elsewhere a plain btree.
 
     Keyed hashes are 64 random hex digits: every insert lands at a random place of a btree and
     compares long strings under the database's collation. A PostgreSQL hash index stores 4-byte
     codes instead and costs a fifth as much per inserted row (bench/bench_import.py, decisions.md).
+    Blank values are left out of it: they would all share one bucket, whose chain every further
+    blank row would walk. A look-up of a given hash (`= 'ab12…'`) can use the index as it is;
+    one by a set of hashes (`bulk.one_of`) must also say `.exclude(field="")`.
     """
 
     def create_sql(self, model, schema_editor, using="", **kwargs):
-        if schema_editor.connection.vendor == "postgresql":
-            using = " USING hash"
-        return super().create_sql(model, schema_editor, using=using, **kwargs)
+        if schema_editor.connection.vendor != "postgresql":
+            return super().create_sql(model, schema_editor, using=using, **kwargs)
+        (column,) = self.fields
+        index = self.clone()
+        index.condition = ~models.Q(**{column: ""})
+        return models.Index.create_sql(index, model, schema_editor, using=" USING hash", **kwargs)
 
 
 def unique_id_number(name: str) -> models.UniqueConstraint:

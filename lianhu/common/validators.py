@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from stdnum import numdb
 from stdnum.cn import ric
 
@@ -46,7 +47,7 @@ def parse_id_number(raw: str, today: date | None = None) -> IdNumber:
     if not value:
         raise ValidationError("身份证号不能为空", code="required")
     if today is None:
-        today = date.today()
+        today = timezone.localdate()  # the office's day (Asia/Shanghai), as the imports use
     if _ID18.fullmatch(value):
         if ric.calc_check_digit(value) != value[17]:  # takes the full number
             raise ValidationError("身份证号 %(v)s 校验位不正确", code="checksum", params={"v": value})

@@ -69,7 +69,6 @@ class PartyMember(SealedPersonalData):
         indexes = [
             models.Index(fields=["branch", "status"], name="member_branch_status"),
             LookupIndex(fields=["id_number_hash"], name="member_id_hash"),
-            LookupIndex(fields=["phone_hash"], name="member_phone_hash"),
             models.Index(fields=["name_initials"], name="member_initials", opclasses=["varchar_pattern_ops"]),
         ]
         constraints = [

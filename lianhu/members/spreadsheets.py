@@ -145,12 +145,14 @@ class MemberSheet(xlsx.RosterSheet):
         hashes = [d.id_hash for d in drafts if d.id_hash and d.id_hash not in by_hash]
         registered = {}
         for part in xlsx.chunks(hashes):
-            for row in PartyMember.objects.filter(id_number_hash__in=part).values("id_number_hash", "branch_id", "name"):
+            for row in PartyMember.objects.filter(id_number_hash__in=part).exclude(id_number_hash="").values(
+                    "id_number_hash", "branch_id", "name"):
                 registered[row["id_number_hash"]] = row
         # Members registered in branches of this file's scope, but found by ID number from another branch.
         moving = [r for r in registered.values() if r["branch_id"] in branch_names]
         if moving:
-            for row in visible.filter(id_number_hash__in=[r["id_number_hash"] for r in moving]).values(*columns):
+            for row in visible.filter(id_number_hash__in=[r["id_number_hash"] for r in moving]).exclude(
+                    id_number_hash="").values(*columns):
                 by_hash[row["id_number_hash"]] = row
                 registered.pop(row["id_number_hash"], None)
 

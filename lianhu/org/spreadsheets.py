@@ -572,7 +572,7 @@ class HouseholdSheet(xlsx.RosterSheet):
         if not hashes:
             return
         for id_hash, household_id, code, name in Resident.objects.filter(
-                bulk.one_of(Resident, "id_number_hash", hashes)).values_list(
+                bulk.one_of(Resident, "id_number_hash", hashes)).exclude(id_number_hash="").values_list(
                 "id_number_hash", "household_id", "household__code", "name"):
             self._registered[id_hash] = (household_id, code, name)
 

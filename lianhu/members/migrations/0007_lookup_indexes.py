@@ -1,5 +1,6 @@
-"""Keyed-hash indexes for equality look-ups only: hash indexes and a byte-wise unique index on PostgreSQL
-(a 100,000-row import inserts into each of them at random places; see LookupIndex, unique_id_number)."""
+"""Keyed-hash indexes for equality look-ups only: a hash index and a byte-wise unique index on PostgreSQL
+(a 100,000-row import inserts into each of them at random places; see LookupIndex, unique_id_number).
+Members are not searched by phone: no index on phone_hash."""
 
 import lianhu.common.models
 from django.conf import settings
@@ -10,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('members', '0006_restore_id_number_unique'),
-        ('org', '0005_lookup_indexes'),
+        ('org', '0006_household_branch_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -30,10 +31,6 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name='partymember',
             index=lianhu.common.models.LookupIndex(fields=['id_number_hash'], name='member_id_hash'),
-        ),
-        migrations.AddIndex(
-            model_name='partymember',
-            index=lianhu.common.models.LookupIndex(fields=['phone_hash'], name='member_phone_hash'),
         ),
         migrations.AddConstraint(
             model_name='partymember',
