@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from . import crypto
+from . import bulk, crypto
 from .scoping import Scope, ScopedManager
 from .masking import mask_id_number, mask_phone
 from .validators import clean_text, normalize_phone, parse_id_number
@@ -65,7 +65,7 @@ class LookupIndex(models.Index):
     codes instead and costs a fifth as much per inserted row (bench/bench_import.py, decisions.md).
     Blank values are left out of it: they would all share one bucket, whose chain every further
     blank row would walk. A look-up of a given hash (`= 'ab12…'`) can use the index as it is;
-    one by a set of hashes (`bulk.one_of`) must also say `.exclude(field="")`.
+    one by a set of hashes goes through `with_id_hash_in`.
     """
 
     def create_sql(self, model, schema_editor, using="", **kwargs):
@@ -75,6 +75,12 @@ class LookupIndex(models.Index):
         index = self.clone()
         index.condition = ~models.Q(**{column: ""})
         return models.Index.create_sql(index, model, schema_editor, using=" USING hash", **kwargs)
+
+
+def with_id_hash_in(queryset, hashes):
+    """The rows whose ID hash is one of `hashes`, found through `LookupIndex` (one parameter however
+    many hashes, see `bulk.one_of`; the index leaves blank hashes out, so the filter says so too)."""
+    return queryset.filter(bulk.one_of(queryset.model, "id_number_hash", hashes)).exclude(id_number_hash="")
 
 
 def unique_id_number(name: str) -> models.UniqueConstraint:

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from lianhu.common import bulk, crypto, xlsx
 from lianhu.common.masking import mask_id_number, mask_phone
-from lianhu.common.models import id_number_hash
+from lianhu.common.models import id_number_hash, with_id_hash_in
 from lianhu.common.validators import IdNumber
 from lianhu.common.xlsx import CellError, Column, Memo, Outcome, Table
 from lianhu.org.models import Branch, Grid, Household
@@ -61,7 +61,23 @@ class MemberDraft:
     load: int = 0  # active links now
 
 
-class MemberSheet(xlsx.RosterSheet):
+class _OfficeSheet(xlsx.RosterSheet):
+    """What the member and link sheets look up: an office's rows within the user's scope for the sheet's action."""
+
+    def branches(self):
+        return self.scoped(Branch, "office")
+
+    def grids(self):
+        return self.scoped(Grid, "branch__office")
+
+    def households(self):
+        return self.scoped(Household, "branch__office")
+
+    def members(self):
+        return self.scoped(PartyMember, "branch__office")
+
+
+class MemberSheet(_OfficeSheet):
     kind = "members"
     sheet_name = "党员"
     label = "党员名册"
@@ -94,15 +110,6 @@ class MemberSheet(xlsx.RosterSheet):
         "留空的单元格不会清除已有信息。导入只新增和更新，不删除。",
         "文件中任何一行有错误时，整个文件都不会导入；请下载问题清单，按“错误说明”列修改后重新上传。",
     )
-
-    def branches(self):
-        return self.scoped(Branch, "office")
-
-    def grids(self):
-        return self.scoped(Grid, "branch__office")
-
-    def members(self):
-        return self.scoped(PartyMember, "branch__office")
 
     def options(self) -> dict[str, list[str]]:
         return {
@@ -144,15 +151,13 @@ class MemberSheet(xlsx.RosterSheet):
             by_name[row["branch_id"], row["name"]].append(row)
         hashes = [d.id_hash for d in drafts if d.id_hash and d.id_hash not in by_hash]
         registered = {}
-        for part in xlsx.chunks(hashes):
-            for row in PartyMember.objects.filter(id_number_hash__in=part).exclude(id_number_hash="").values(
-                    "id_number_hash", "branch_id", "name"):
+        if hashes:
+            for row in with_id_hash_in(PartyMember.objects.all(), hashes).values("id_number_hash", "branch_id", "name"):
                 registered[row["id_number_hash"]] = row
         # Members registered in branches of this file's scope, but found by ID number from another branch.
         moving = [r for r in registered.values() if r["branch_id"] in branch_names]
         if moving:
-            for row in visible.filter(id_number_hash__in=[r["id_number_hash"] for r in moving]).exclude(
-                    id_number_hash="").values(*columns):
+            for row in with_id_hash_in(visible, [r["id_number_hash"] for r in moving]).values(*columns):
                 by_hash[row["id_number_hash"]] = row
                 registered.pop(row["id_number_hash"], None)
 
@@ -435,7 +440,7 @@ class LinkDraft:
     current: dict | None = None  # the household's active link now
 
 
-class LinkSheet(xlsx.RosterSheet):
+class LinkSheet(_OfficeSheet):
     kind = "links"
     sheet_name = "联系关系"
     label = "党员联系户"
@@ -456,15 +461,6 @@ class LinkSheet(xlsx.RosterSheet):
         "同一文件导入两次，第二次不会有任何改动。导入只新增和调整联系，不解除表中没有的联系。",
         "文件中任何一行有错误时，整个文件都不会导入；请下载问题清单，按“错误说明”列修改后重新上传。",
     )
-
-    def branches(self):
-        return self.scoped(Branch, "office")
-
-    def households(self):
-        return self.scoped(Household, "branch__office")
-
-    def members(self):
-        return self.scoped(PartyMember, "branch__office")
 
     def options(self) -> dict[str, list[str]]:
         return {"branch": [b.name for b in self.branches().order_by("code")]}

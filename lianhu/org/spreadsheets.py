@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from lianhu.common import bulk, crypto, xlsx
 from lianhu.common.masking import mask_id_number, mask_phone
+from lianhu.common.models import with_id_hash_in
 from lianhu.common.pinyin import name_initials
 from lianhu.common.validators import IdNumber
 from lianhu.common.xlsx import CellError, Column, Outcome, Table
@@ -180,6 +181,23 @@ def read_rows(table: Table, progress=None) -> list[RowRecord]:
                                  birth, care, sensitive, id_value, id_hash, phone or "",
                                  hash_key("phone:" + phone) if phone else ""))
     return records
+
+
+def _split(outcome: Outcome, entity: str, drafts) -> tuple[list, list]:
+    """The drafts that are new and those whose final state differs from the stored one; all counted."""
+    new, changed, unchanged = [], [], 0
+    for d in drafts:
+        if d.stored is None:
+            new.append(d)
+        elif d.final != d.stored:
+            changed.append(d)
+        else:
+            unchanged += 1
+    if new or changed or unchanged:
+        outcome.count(entity, "created", len(new))
+        outcome.count(entity, "updated", len(changed))
+        outcome.count(entity, "unchanged", unchanged)
+    return new, changed
 
 
 def _household_cells(cells: list[tuple], rules: dict) -> tuple[list, dict[int, list]]:
@@ -368,34 +386,9 @@ class HouseholdSheet(xlsx.RosterSheet):
         self._bind_households(households, problem, for_update)
         self._bind_residents(residents, problem)
         plan = Plan()
-        unchanged = 0
-        for h in households:
-            if h.bad:
-                continue
-            if h.stored is None:
-                plan.new_households.append(h)
-            elif h.final != h.stored:
-                plan.changed_households.append(h)
-            else:
-                unchanged += 1
-        if plan.new_households or plan.changed_households or unchanged:
-            outcome.count("户", "created", len(plan.new_households))
-            outcome.count("户", "updated", len(plan.changed_households))
-            outcome.count("户", "unchanged", unchanged)
-        unchanged = 0
-        for r in residents:
-            if r.final is None or r.household.bad:
-                continue
-            if r.stored is None:
-                plan.new_residents.append(r)
-            elif r.final != r.stored:
-                plan.changed_residents.append(r)
-            else:
-                unchanged += 1
-        if plan.new_residents or plan.changed_residents or unchanged:
-            outcome.count("居民", "created", len(plan.new_residents))
-            outcome.count("居民", "updated", len(plan.changed_residents))
-            outcome.count("居民", "unchanged", unchanged)
+        plan.new_households, plan.changed_households = _split(outcome, "户", (h for h in households if not h.bad))
+        plan.new_residents, plan.changed_residents = _split(
+            outcome, "居民", (r for r in residents if r.final is not None and not r.household.bad))
         problems.sort(key=lambda p: (p.row, p.letter))
         outcome.plan = plan
         return outcome
@@ -571,8 +564,7 @@ class HouseholdSheet(xlsx.RosterSheet):
     def _lookup_registered(self, hashes: list[str]) -> None:
         if not hashes:
             return
-        for id_hash, household_id, code, name in Resident.objects.filter(
-                bulk.one_of(Resident, "id_number_hash", hashes)).exclude(id_number_hash="").values_list(
+        for id_hash, household_id, code, name in with_id_hash_in(Resident.objects.all(), hashes).values_list(
                 "id_number_hash", "household_id", "household__code", "name"):
             self._registered[id_hash] = (household_id, code, name)
 

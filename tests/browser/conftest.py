@@ -63,9 +63,13 @@ def _page(chromium, **context_options):
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     page.js_errors = []  # uncaught exceptions in the page, and assets the server refused; checked at teardown
+
+    def refused_asset(response) -> None:
+        if response.status >= 400 and response.request.resource_type not in ("document", "xhr", "fetch"):
+            page.js_errors.append(f"{response.status} {response.url}")
+
     page.on("pageerror", lambda error: page.js_errors.append(str(error)))
-    page.on("response", lambda r: r.status >= 400 and r.request.resource_type not in ("document", "xhr", "fetch")
-            and page.js_errors.append(f"{r.status} {r.url}"))
+    page.on("response", refused_asset)
     return context, page
 
 
