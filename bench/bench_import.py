@@ -16,6 +16,10 @@ measurement runs in a fresh child process, so its peak memory (ru_maxrss) is its
 - copy, copy_indexed (PostgreSQL): COPY of the very rows the import stored into empty copies of the
   tables, bare and with the same indexes.
 
+Each step also reports its CPU time: this process's (Python, calamine's parse included) and, on a
+PostgreSQL server on this machine, the server process's, read from /proc. Their sum against the
+wall time shows how much of the work overlapped, and what two cores could do at best.
+
 The PostgreSQL database named in --database-url is created and dropped again, so its name must
 contain "bench". Results go to bench/out/import-<vendor>.json (gitignored).
 """
@@ -110,6 +114,8 @@ def measure(step: str, path: Path) -> dict:
     data = path.read_bytes()
     office = Office.objects.get(name=OFFICE)
     sheet = xlsx.sheet_class("households")(office=office)
+    server_cpu = _server_cpu_reader(connection)
+    cpu_before = (_own_cpu(), server_cpu())
     started = time.perf_counter()
     result: dict = {"step": step}
     if step == "read":
@@ -129,8 +135,37 @@ def measure(step: str, path: Path) -> dict:
         result.update(_copy_same_rows(connection, indexed=step == "copy_indexed"))
         started = time.perf_counter() - result.pop("seconds")
     result["seconds"] = time.perf_counter() - started
+    if step not in ("copy", "copy_indexed"):  # those time only the COPY, not what read the rows
+        result["python_cpu"] = _own_cpu() - cpu_before[0]
+        server = server_cpu()
+        result["server_cpu"] = None if server is None else server - cpu_before[1]
     result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result
+
+
+def _own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _server_cpu_reader(connection):
+    """() -> CPU seconds used so far by this connection's PostgreSQL server process, or None when
+    there is none to read (SQLite, or a server on another machine)."""
+    if connection.vendor != "postgresql":
+        return lambda: None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        stat = Path(f"/proc/{cursor.fetchone()[0]}/stat")
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def read():
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()  # after "pid (name)"
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / ticks  # utime, stime: fields 14 and 15 of proc(5)
+
+    return read
 
 
 def _copy_same_rows(connection, *, indexed: bool) -> dict:
@@ -162,6 +197,13 @@ def _copy_same_rows(connection, *, indexed: bool) -> dict:
             rows += len(data)
         transaction.set_rollback(True)
     return {"rows": rows, "seconds": seconds}
+
+
+def _cpu_text(result: dict) -> str:
+    if "python_cpu" not in result:
+        return ""
+    server = result.get("server_cpu")
+    return f"  cpu: python {result['python_cpu']:.2f} s" + ("" if server is None else f", postgresql {server:.2f} s")
 
 
 def _child(step: str, path: Path) -> dict:
@@ -216,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
             results[step] = _child(step, path)
             r = results[step]
             print(f"{step:<9} {r['rows']:>8,} rows {r['seconds']:>7.2f} s {r['rows'] / r['seconds']:>9,.0f} rows/s "
-                  f"peak {r['peak_mb']:>5.0f} MB", flush=True)
+                  f"peak {r['peak_mb']:>5.0f} MB{_cpu_text(r)}", flush=True)
         imported = results["import"]
         lines = [
             f"{vendor}: {imported['rows']:,} rows imported end to end in {imported['seconds']:.2f} s "
@@ -230,6 +272,11 @@ def main(argv: list[str] | None = None) -> int:
                 c = results[step]
                 lines.append(f"  = {imported['seconds'] / c['seconds']:.1f} x PostgreSQL COPY of the same "
                              f"{c['rows']:,} stored rows {what} ({c['rows'] / c['seconds']:,.0f} rows/s)")
+        if imported.get("server_cpu") is not None:
+            work = imported["python_cpu"] + imported["server_cpu"]
+            lines.append(f"  work: {imported['python_cpu']:.2f} s of Python CPU (calamine's read included) + "
+                         f"{imported['server_cpu']:.2f} s of PostgreSQL CPU = {work:.2f} CPU-seconds; "
+                         f"on 2 cores at best {work / 2:.2f} s, if every part overlapped")
         print("\n".join(lines))
         (out / f"import-{vendor}.json").write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n",
                                                    encoding="utf-8")

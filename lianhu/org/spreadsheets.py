@@ -583,7 +583,7 @@ class HouseholdSheet(xlsx.RosterSheet):
             for pk, household_id, name, gender, birth, relation, care, id_hash, ph, sealed in Resident.objects.filter(
                     bulk.one_of(Resident, "household_id", sorted(stored_households))).values_list(
                     "id", "household_id", "name", "gender", "birth_date", "relation", Cast("care_tags", TextField()),
-                    "id_number_hash", "phone_hash", "sensitive_tags_cipher"):
+                    "id_number_hash", "phone_hash", "sensitive_tags_cipher").iterator(chunk_size=10_000):
                 tags = care_tags.get(care)
                 if tags is None:
                     tags = care_tags[care] = ordered(json.loads(care) if care else (), CARE_TAGS)
