@@ -25,7 +25,9 @@ from lianhu.audit.services import client_ip
 from lianhu.org.models import Office
 
 from . import jobs, xlsx
+from .masking import mask_id_number
 from .models import ImportJob, ImportStatus
+from .validators import clean_text, looks_like_id_number
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
@@ -77,15 +79,15 @@ def template(request, kind):
     return _xlsx_response(buffer, f"{cls.label}导入模板.xlsx")
 
 
-def _export_queryset(request, kind: str):
+def _export_queryset(request, kind: str, params):
     """The list view's own filtered, scoped queryset (NetBox's ?export=table)."""
     from lianhu.members.models import LiaisonLink
     from lianhu.members.views import member_queryset
     from lianhu.org.views import household_queryset
 
     if kind == "households":
-        return household_queryset(request.user, request.GET)
-    members, f = member_queryset(request.user, request.GET)
+        return household_queryset(request.user, params)
+    members, f = member_queryset(request.user, params)
     if kind == "members":
         return members, f
     return LiaisonLink.objects.visible_to(request.user).active().filter(member__in=members.values("pk")), f
@@ -104,17 +106,25 @@ def _revealable(request, queryset) -> bool:
 
 @login_required
 def export(request, kind):
-    """The list as the user filtered it, in the template's columns, masked unless he may reveal; audited."""
+    """The list as the user filtered it, in the template's columns, masked unless he may reveal; audited.
+
+    The list pages post their filter form here (an ID number searched for stays out of URLs and
+    logs), so the filters and "masked" come from the form as the list views read them.
+    """
     cls = _sheet_class_or_404(kind)
-    queryset, filters = _export_queryset(request, kind)
+    params = request.POST if request.method == "POST" else request.GET
+    queryset, filters = _export_queryset(request, kind, params)
     offices = list(Office.objects.visible_to(request.user, "view")[:2])
     office = offices[0] if len(offices) == 1 else None
-    masked = request.GET.get("masked") == "1" or not _revealable(request, queryset)
+    masked = params.get("masked") == "1" or not _revealable(request, queryset)
     sheet = cls(office=office, user=request.user, action="view")
     buffer = io.BytesIO()
     rows = sheet.write_export(buffer, queryset, masked=masked)
+    filters = {k: v for k, v in filters.items() if v}
+    if looks_like_id_number(filters.get("q", "")):  # the log says who exported whom, never the number itself
+        filters["q"] = mask_id_number(clean_text(filters["q"]).upper())
     jobs.audit_export(kind=kind, office_id=office.pk if office else None, actor=request.user, ip=client_ip(request),
-                      rows=rows, masked=masked, filters={k: v for k, v in filters.items() if v})
+                      rows=rows, masked=masked, filters=filters)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     return _xlsx_response(buffer, f"{cls.label}{'（脱敏）' if masked else ''}-{stamp}.xlsx")
 

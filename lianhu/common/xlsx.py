@@ -801,6 +801,7 @@ class RosterSheet:
     sheet_name = ""
     label = ""
     action = "view"
+    do_not_call_in_templates = True  # pages are given the class itself, for sheet.kind and sheet.label
     columns: tuple[Column, ...] = ()
     required_for_new: tuple[str, ...] = ()  # shown in red in the template
     instructions: tuple[str, ...] = ()

@@ -56,6 +56,15 @@ def test_read_only_roles_get_404_for_templates_and_uploads(world, client_for, ki
         assert client.get(reverse("transfer:upload", args=[kind])).status_code == 404
 
 
+@pytest.mark.parametrize("kind, persona, label", [
+    ("households", "secretary_a", "户籍（户与居民）"), ("members", "office_admin", "党员名册"), ("links", "secretary_a", "党员联系户")])
+def test_the_upload_page_names_its_sheet_and_links_its_template(world, client_for, kind, persona, label):
+    response = client_for(getattr(world, persona)).get(reverse("transfer:upload", args=[kind]))
+    page = response.content.decode()
+    assert response.status_code == 200 and f"<h1>导入{label}</h1>" in page
+    assert reverse("transfer:template", args=[kind]) in page
+
+
 def test_an_unknown_kind_is_404(world, client_for):
     assert client_for(world.office_admin).get(reverse("transfer:upload", args=["visits"])).status_code == 404
 
@@ -76,7 +85,7 @@ def test_an_upload_is_previewed_and_written_only_when_confirmed(world, client_fo
     assert HEAD.encode() not in bytes(job.content)  # the upload is kept sealed
     assert not Household.objects.filter(address="甲村一组8号").exists()
     page = client.get(response["Location"]).content.decode()
-    assert "确认导入" in page and "新增" in page
+    assert "确认导入" in page and "新增" in page and "户籍（户与居民）" in page
 
     confirmed = client.post(reverse("transfer:job_confirm", args=[job.pk]), follow=True)
 
@@ -175,12 +184,25 @@ def exported_codes(response) -> set[str]:
 def test_the_export_follows_the_lists_filters_and_scope(world, client_for):
     url = reverse("transfer:export", args=["households"])
     admin = client_for(world.office_admin)
-    assert exported_codes(admin.get(url)) == {world.household_a.code, world.household_a2.code, world.household_b.code}
-    assert exported_codes(admin.get(url, {"linked": "no"})) == {world.household_a2.code}
-    assert exported_codes(admin.get(url, {"q": "单雪梅"})) == {world.household_a.code}
+    # The list pages post their filter form to the export (an ID number searched for stays out of URLs).
+    assert exported_codes(admin.post(url)) == {world.household_a.code, world.household_a2.code, world.household_b.code}
+    assert exported_codes(admin.post(url, {"linked": "no"})) == {world.household_a2.code}
+    assert exported_codes(admin.post(url, {"q": "单雪梅"})) == {world.household_a.code}
+    assert exported_codes(admin.post(url, {"branch": world.branch_b.pk})) == {world.household_b.code}
+    assert exported_codes(admin.get(url, {"branch": world.branch_b.pk})) == {world.household_b.code}  # a link works too
     secretary_b = client_for(world.secretary_b)
-    assert exported_codes(secretary_b.get(url)) == {world.household_b.code}
-    assert exported_codes(secretary_b.get(url, {"branch": world.branch_a.pk})) == set()
+    assert exported_codes(secretary_b.post(url)) == {world.household_b.code}
+    assert exported_codes(secretary_b.post(url, {"branch": world.branch_a.pk})) == set()
+    assert [e.detail["filters"] for e in AuditEntry.objects.filter(action=Action.EXPORT).order_by("id")][1:4] == [
+        {"linked": "no"}, {"q": "单雪梅"}, {"branch": str(world.branch_b.pk)}]
+
+
+def test_an_export_searched_by_id_number_is_audited_without_the_number(world, client_for):
+    response = client_for(world.secretary_a).post(reverse("transfer:export", args=["households"]),
+                                                   {"q": "360426199101010071"})
+    assert exported_codes(response) == {world.household_a.code}
+    (entry,) = AuditEntry.objects.filter(action=Action.EXPORT)
+    assert entry.detail["filters"] == {"q": "360***********0071"}
 
 
 def test_an_export_is_full_for_those_who_may_reveal_masked_otherwise_and_always_audited(world, client_for):
@@ -188,7 +210,7 @@ def test_an_export_is_full_for_those_who_may_reveal_masked_otherwise_and_always_
     full = workbook(client_for(world.secretary_a).get(url)).worksheets[0]
     assert "360426199101010071" in [c.value for c in full["M"]]
     assert "低保" in [c.value for c in full["P"]]
-    shared = workbook(client_for(world.secretary_a).get(url, {"masked": "1"})).worksheets[0]
+    shared = workbook(client_for(world.secretary_a).post(url, {"masked": "1"})).worksheets[0]
     assert "360***********0071" in [c.value for c in shared["M"]] and "***" in [c.value for c in shared["P"]]
     member = workbook(client_for(world.member_user).get(url)).worksheets[0]
     assert "360***********0071" in [c.value for c in member["M"]]
@@ -199,10 +221,10 @@ def test_an_export_is_full_for_those_who_may_reveal_masked_otherwise_and_always_
 
 def test_members_and_links_exports_use_the_member_lists_filters(world, client_for):
     client = client_for(world.office_admin)
-    names = [r[2] for r in workbook(client.get(reverse("transfer:export", args=["members"]), {"status": "exempt"}))
+    names = [r[2] for r in workbook(client.post(reverse("transfer:export", args=["members"]), {"status": "exempt"}))
              .worksheets[0].iter_rows(min_row=3, values_only=True)]
     assert names == ["张福来"]
-    links = workbook(client.get(reverse("transfer:export", args=["links"]), {"branch": world.branch_b.pk})).worksheets[0]
+    links = workbook(client.post(reverse("transfer:export", args=["links"]), {"branch": world.branch_b.pk})).worksheets[0]
     assert [r[0] for r in links.iter_rows(min_row=3, values_only=True)] == [world.household_b.code]
 
 
