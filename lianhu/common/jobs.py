@@ -157,7 +157,11 @@ def _claim(job_id: int, expected: str, running: str) -> bool:
     return bool(ImportJob.objects.filter(pk=job_id, status=expected).update(status=running, updated_at=timezone.now()))
 
 
-@sweep("import_jobs")
+def _jobs_waiting() -> bool:
+    return ImportJob.objects.filter(status__in=[ImportStatus.QUEUED, ImportStatus.CONFIRMED]).exists()
+
+
+@sweep("import_jobs", wake=_jobs_waiting)  # a file uploaded or confirmed is taken up within a second or two
 def run_import_jobs() -> str:
     """Check queued uploads and write confirmed ones; fail jobs whose worker died; drop old uploads."""
     now = timezone.now()

@@ -4,6 +4,9 @@ A sweep is a function without arguments that does one pass of housekeeping and r
 summary of what it did (logged by the worker). Register one with `@sweep("name")`. Sweeps live in
 this module or in an app's own `sweeps.py`, which the worker imports at start-up. A sweep must be
 safe to run at any time and any number of times: it reads what is due now and acts only on that.
+
+A sweep someone is waiting for (an uploaded file to check) also names a cheap `wake` test: the
+worker asks it every second between passes and runs the sweep at once when it says there is work.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import close_old_connections, connection
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
@@ -22,18 +26,38 @@ logger = logging.getLogger(__name__)
 SweepFunc = Callable[[], str]
 
 registry: dict[str, SweepFunc] = {}
+wakers: dict[str, Callable[[], bool]] = {}  # sweep name -> "is there work for it now?"
 
 
-def sweep(name: str) -> Callable[[SweepFunc], SweepFunc]:
-    """Register a function as the sweep `name`."""
+def sweep(name: str, *, wake: Callable[[], bool] | None = None) -> Callable[[SweepFunc], SweepFunc]:
+    """Register a function as the sweep `name`; `wake()`, if given, says whether it has work now."""
 
     def register(func: SweepFunc) -> SweepFunc:
         if name in registry and registry[name] is not func:
             raise ValueError(f"sweep {name!r} is registered twice")
         registry[name] = func
+        if wake is not None:
+            wakers[name] = wake
         return func
 
     return register
+
+
+def awake(names: list[str]) -> list[str]:
+    """Those of `names` whose wake test says they have work now (a failing test counts as no)."""
+    due = []
+    for name in names:
+        test = wakers.get(name)
+        if test is None:
+            continue
+        try:
+            if test():
+                due.append(name)
+        except Exception:
+            logger.exception("wake test of sweep %s failed", name)
+            if not connection.in_atomic_block:
+                close_old_connections()  # a broken connection is opened afresh by the next test
+    return due
 
 
 def autodiscover() -> None:

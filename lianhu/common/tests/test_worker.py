@@ -104,3 +104,26 @@ def test_a_signal_stops_the_loop_after_the_current_pass(extra_sweeps, signum):
     assert "stopping after the current sweep" in output
     assert "worker stopped" in output
     assert signal.getsignal(signum) is before
+
+
+def test_between_passes_a_sweep_with_work_waiting_runs_at_once(extra_sweeps, monkeypatch):
+    """An uploaded file is taken up within a second or two, not at the next pass an hour later."""
+    monkeypatch.setattr(sweeps, "wakers", {})
+    looks, passes = [], []
+
+    def wake():
+        looks.append(True)
+        return len(looks) == 2  # nothing waiting at the first look, a file at the second
+
+    def take_up():
+        passes.append(len(looks))
+        if len(passes) == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return "taken"
+
+    sweeps.sweep("uploads", wake=wake)(take_up)
+    sweeps.sweep("quiet", wake=lambda: 1 / 0)(lambda: "nothing")  # a failing wake test is only logged
+    output = run_worker("--interval", "3600", "--sweep", "uploads", "--sweep", "quiet")
+
+    assert passes == [0, 2]  # the pass at start, then the one the second look asked for
+    assert output.count("sweep uploads: taken") == 2 and output.count("sweep quiet: nothing") == 1

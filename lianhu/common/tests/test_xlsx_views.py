@@ -8,7 +8,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from lianhu.audit.models import Action, AuditEntry
-from lianhu.common import jobs
+from lianhu.common import jobs, sweeps
 from lianhu.common.models import ImportJob, ImportStatus
 from lianhu.common.testing import valid_id_number
 from lianhu.common.tests.workbooks import households_file
@@ -142,14 +142,17 @@ def test_a_big_file_is_checked_and_written_by_the_worker_with_progress_on_the_pa
     progress = client.get(reverse("transfer:job_progress", args=[job.pk]))
     assert 'hx-trigger="every 1s"' in progress.content.decode() and "HX-Refresh" not in progress
 
+    waiting = sweeps.wakers["import_jobs"]  # the worker asks it every second between passes
+    assert waiting()
     assert jobs.run_import_jobs().startswith("checked 1, wrote 0")
     job.refresh_from_db()
-    assert job.status == ImportStatus.PREVIEWED and job.progress == 100
+    assert job.status == ImportStatus.PREVIEWED and job.progress == 100 and not waiting()
     assert client.get(reverse("transfer:job_progress", args=[job.pk]))["HX-Refresh"] == "true"
 
     client.post(reverse("transfer:job_confirm", args=[job.pk]))
     job.refresh_from_db()
     assert job.status == ImportStatus.CONFIRMED and not Household.objects.filter(address="甲村一组8号").exists()
+    assert waiting()
     assert jobs.run_import_jobs().startswith("checked 0, wrote 1")
     job.refresh_from_db()
     assert job.status == ImportStatus.APPLIED and Household.objects.filter(address="甲村一组8号").exists()

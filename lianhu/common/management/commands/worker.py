@@ -44,9 +44,10 @@ class Command(BaseCommand):
         previous = {sig: signal.signal(sig, self.on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
         self.say(f"worker started: {', '.join(names or sorted(sweeps.registry))} every {interval:g} s")
         try:
+            selected = names or sorted(sweeps.registry)
             while not self.stopping:
-                self.run_pass(names)
-                self.sleep(interval)
+                self.run_pass(selected)
+                self.sleep(interval, selected)
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
@@ -67,14 +68,19 @@ class Command(BaseCommand):
             close_old_connections()
         return results
 
-    def sleep(self, seconds: float) -> None:
-        """Sleep in short slices, so a signal stops the worker within a second."""
+    def sleep(self, seconds: float, names: list[str]) -> None:
+        """Sleep in slices of a second, so a signal stops the worker within a second, and a sweep
+        whose wake test finds work (a file someone is waiting for) runs at once instead of at the
+        next pass."""
         deadline = time.monotonic() + seconds
         while not self.stopping:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return
             time.sleep(min(remaining, 1.0))
+            due = sweeps.awake(names)
+            if due and not self.stopping:
+                self.run_pass(due)
 
     def say(self, message: str, style=None) -> None:
         line = f"{timezone.localtime():%Y-%m-%d %H:%M:%S} {message}"
