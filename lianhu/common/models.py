@@ -195,5 +195,11 @@ class ImportJob(models.Model):
         return sum(c.get("created", 0) + c.get("updated", 0) + c.get("ended", 0) for c in (self.counts or {}).values())
 
     @property
+    def annotatable(self) -> bool:
+        """Whether the upload can come back with an 错误说明 column: some problem is on one of its rows
+        (not "no header found" or "not a spreadsheet", which concern the file as a whole)."""
+        return bool(self.content) and any(p.get("row") for p in self.problems or ())
+
+    @property
     def can_confirm(self) -> bool:
         return self.status == ImportStatus.PREVIEWED and not self.error_count and self.changes > 0 and bool(self.content)

@@ -220,7 +220,7 @@ def job_confirm(request, pk):
 def job_problems(request, pk):
     """The uploaded sheet again, with an 错误说明 column and the cells in question shaded."""
     job = _job_or_404(request, pk)
-    if not job.problems or not job.content:
+    if not job.annotatable:
         raise Http404
     data = job.read_content()
     cls = xlsx.sheet_class(job.kind)

@@ -545,11 +545,17 @@ def header_lookup(columns: Sequence[Column]) -> dict[str, str]:
     return lookup
 
 
+NOT_A_WORKBOOK = ("文件无法读取：扩展名是 Excel 的，内容却不是 Excel 表格（可能改过扩展名，或文件已损坏）。"
+                  "请用 Excel 或 WPS 打开，另存为 .xlsx 后重新上传")
+
+
 def read_table(data: bytes, filename: str, columns: Sequence[Column]) -> Table:
     """Find the sheet and header row that match `columns` best, and return the data rows below it."""
     table = Table(filename=filename)
     lookup = header_lookup(columns)
     fmt = detect_format(data, filename)
+    # Read as text all the same: some systems save a CSV or tab-separated table as ".xls".
+    renamed = fmt == "csv" and filename.lower().endswith((".xlsx", ".xlsm", ".xls"))
     candidates: list[tuple[str, list[list], object]] = []  # (sheet name, first rows, sheet)
     try:
         if fmt == "csv":
@@ -563,7 +569,7 @@ def read_table(data: bytes, filename: str, columns: Sequence[Column]) -> Table:
                 sheet = workbook.get_sheet_by_name(meta.name)
                 candidates.append((meta.name, sheet.to_python(skip_empty_area=False, nrows=HEADER_SCAN_ROWS), sheet))
     except CellError as e:
-        table.problems.append(Problem(0, "", "", str(e)))
+        table.problems.append(Problem(0, "", "", NOT_A_WORKBOOK if renamed else str(e)))
         return table
     except (CalamineError, ValueError, OSError) as e:
         table.problems.append(Problem(0, "", "", f"文件无法读取（{e.__class__.__name__}）：请确认是 .xlsx、.xls 或 .csv 文件，且未加密、未损坏"))
@@ -582,7 +588,8 @@ def read_table(data: bytes, filename: str, columns: Sequence[Column]) -> Table:
     required = [c for c in columns if c.required]
     if best is None or best[0][0] < max(2, len(required)):
         names = "、".join(c.header for c in columns[:8])
-        table.problems.append(Problem(0, "", "", f"没有找到表头：请使用下载的模板，表头应包含 {names} 等列"))
+        table.problems.append(Problem(0, "", "", NOT_A_WORKBOOK if renamed else
+                                      f"没有找到表头：请使用下载的模板，表头应包含 {names} 等列"))
         return table
 
     _score, name, header_index, found, sheet, merges = best
@@ -599,7 +606,12 @@ def read_table(data: bytes, filename: str, columns: Sequence[Column]) -> Table:
     table.index = found
     table.labels = {key: text(header[i]) for key, i in found.items()}
     used = set(found.values())
-    table.ignored = [text(c) for i, c in enumerate(header) if i not in used and text(c)]
+    for i, cell in enumerate(header):
+        if i in used or not text(cell):
+            continue
+        key = lookup.get(normalise_header(cell))  # a second column of the same meaning (联系电话 and 手机号)
+        table.ignored.append(text(cell) if key is None else
+                             f"{text(cell)}（与“{table.labels[key]}”是同一项，只导入了“{table.labels[key]}”列）")
     for column in required:
         if column.key not in found:
             table.problems.append(Problem(table.header_row, column.header, "", f"缺少“{column.header}”列"))

@@ -157,6 +157,25 @@ def test_a_file_that_is_not_a_spreadsheet_says_so():
     assert "文件无法读取" in table.problems[0].message
 
 
+@pytest.mark.parametrize("content", [b"just some notes, saved as .xlsx", "备忘录：不是表格".encode("gbk"),
+                                     bytes(range(256)) * 4])
+def test_a_file_named_xlsx_that_is_no_workbook_says_so_rather_than_blame_the_header(content):
+    (problem,) = read(content, "户籍.xlsx").problems
+    assert problem.row == 0 and "内容却不是 Excel 表格" in problem.message
+
+
+def test_a_table_saved_as_text_under_an_xls_name_is_still_read():
+    table = read("姓名\t身份证号\t支部\r\n王秀英\t360426199101010071\t甲村\r\n".encode("gbk"), "导出.xls")
+    assert not table.problems and table.getter("name")(list(table.rows)[0][1]) == "王秀英"
+
+
+def test_a_second_column_of_the_same_meaning_is_named_as_such_not_as_unknown():
+    rows = [["姓名", "联系电话", "手机号", "支部", "备用"], ["王秀英", "13912345678", "13800001111", "甲村", "x"]]
+    table = read(xlsx_bytes(rows))
+    assert table.getter("phone")(list(table.rows)[0][1]) == "13912345678"
+    assert table.ignored == ["手机号（与“联系电话”是同一项，只导入了“联系电话”列）", "备用"]
+
+
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk"])
 def test_csv_in_utf8_and_gbk(encoding):
     text = "姓名,身份证号,联系电话,支部\r\n王秀英,360426199101010071,139-1234-5678,甲村\r\n"

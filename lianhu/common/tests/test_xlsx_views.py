@@ -111,6 +111,15 @@ def test_a_file_with_problems_lists_them_offers_the_annotated_sheet_and_cannot_b
     assert not Household.objects.filter(address="甲村一组8号").exists()
 
 
+def test_a_file_that_is_no_spreadsheet_says_so_and_offers_no_empty_problem_sheet(world, client_for):
+    client = client_for(world.secretary_a)
+    upload(client, "甲村一组王建国，电话13912345678".encode(), name="户籍.xlsx")
+    job = job_of(world)
+    page = client.get(reverse("transfer:job_detail", args=[job.pk])).content.decode()
+    assert "内容却不是 Excel 表格" in page and "下载问题清单" not in page
+    assert client.get(reverse("transfer:job_problems", args=[job.pk])).status_code == 404
+
+
 JOB_URLS = ["transfer:job_detail", "transfer:job_progress", "transfer:job_problems"]
 
 

@@ -94,7 +94,7 @@ class Command(BaseCommand):
         for note in outcome.notes:
             self.stdout.write("  " + note)
         if outcome.ignored:
-            self.stdout.write("  未识别的列（未导入）：" + "、".join(outcome.ignored))
+            self.stdout.write("  未导入的列：" + "、".join(outcome.ignored))
         for p in outcome.problems[:PRINT_LIMIT]:
             label = "错误" if p.level == "error" else "提醒"
             self.stdout.write(f"{label} {p.where}：{p.message}")
