@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from itertools import islice
 from operator import itemgetter
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -197,6 +198,55 @@ def date(value) -> dt.date | None:
         return dt.date(int(parts[0]), int(parts[1]), int(parts[2]))
     except ValueError:
         raise CellError(f"日期“{raw}”不存在") from None
+
+
+class PartialDate(NamedTuple):
+    """A date written to the month or the year only (a roster's 出生年月: 1991.01, 1991年1月, 199101)."""
+
+    text: str
+    year: int
+    months: tuple[int, ...]  # () for a year alone; two when a number cell dropped a 0 (1991.1: January or October)
+
+    def fits(self, day: dt.date) -> bool:
+        return day.year == self.year and (not self.months or day.month in self.months)
+
+
+_YEAR_MONTH = re.compile(r"(\d{4})(?:年|[./\-](\d{1,2})|年(\d{1,2})月)?")
+
+
+def partial_date(value) -> PartialDate | None:
+    """The year (and month) of a cell that gives no day, or None when it is something else.
+
+    A number from 1880 to 2199 is a year, its decimals the month (Excel shows 1991.01; as a number
+    1991.10 became 1991.1, which may be either month). It is not an Excel serial number: those are
+    days of 1905 there, a birth date no living resident has.
+    """
+    if isinstance(value, dt.date):  # a date cell (datetime included)
+        return None
+    if _is_number(value):
+        if not 1880 <= value < 2200:
+            return None
+        raw = _number_text(value)
+        year, _dot, fraction = raw.partition(".")
+        if not fraction:
+            return PartialDate(raw, int(year), ())
+        if len(fraction) == 1 and fraction != "0":
+            months = (int(fraction),) + ((int(fraction) * 10,) if int(fraction) * 10 <= 12 else ())
+        elif len(fraction) == 2 and 1 <= int(fraction) <= 12:
+            months = (int(fraction),)
+        else:
+            return None
+        return PartialDate(raw, int(year), months)
+    raw = clean_text(text(value))
+    match = _YEAR_MONTH.fullmatch(raw) or re.fullmatch(r"(\d{4})(\d{2})()", raw)
+    if match is None or not 1880 <= int(match[1]) < 2200:
+        return None
+    month = match[2] or match[3]
+    if month is None:
+        return PartialDate(raw, int(match[1]), ())
+    if not 1 <= int(month) <= 12:
+        return None
+    return PartialDate(raw, int(match[1]), (int(month),))
 
 
 def _serial(value: float) -> dt.date:

@@ -165,6 +165,8 @@ def read_rows(table: Table, progress=None) -> list[RowRecord]:
             problems.append(("name", "姓名不能为空", "error"))
         if i in flagged:
             problems.extend((key, str(errors[key][i]), "error") for key in ("id_number", "phone") if i in errors[key])
+        if birth.__class__ is xlsx.PartialDate:
+            birth = _complete_birth(birth, id_value, problems)
         id_hash = ""
         if id_value is not None:
             # parse_id_number's value is already clean and upper-case: id_number_hash would clean it again.
@@ -181,6 +183,20 @@ def read_rows(table: Table, progress=None) -> list[RowRecord]:
                                  birth, care, sensitive, id_value, id_hash, phone or "",
                                  hash_key("phone:" + phone) if phone else ""))
     return records
+
+
+def _complete_birth(partial: xlsx.PartialDate, id_value: IdNumber | None, problems: list):
+    """The birth date of a row whose 出生年月 gives no day: the one in its ID number."""
+    born = id_value.birth_date if id_value is not None else None
+    if born is None:
+        written = "月" if partial.months else "年"
+        problems.append(("birth_date", f"出生日期“{partial.text}”只写到{written}：请写到日（如 1991-01-01），或填写身份证号",
+                         "error"))
+        return None
+    if not partial.fits(born):
+        problems.append(("birth_date", f"出生年月“{partial.text}”与身份证号中的 {born:%Y-%m-%d} 不一致，"
+                                       "已按身份证号登记，请核对", "warning"))
+    return born
 
 
 def _split(outcome: Outcome, entity: str, drafts) -> tuple[list, list]:
@@ -217,6 +233,11 @@ def _cell_rules() -> dict[str, Callable]:
     today = timezone.localdate()  # once per file, not once per birth date
 
     def born(value):
+        partial = xlsx.partial_date(value)  # 出生年月: completed from the ID number, row by row (read_rows)
+        if partial is not None:
+            if partial.year > today.year:
+                raise CellError("出生日期不能晚于今天")
+            return partial
         born = xlsx.date(value)
         if born is not None and born > today:
             raise CellError("出生日期不能晚于今天")
@@ -316,7 +337,7 @@ class HouseholdSheet(xlsx.RosterSheet):
                note="新户的第一行必须是户主；同户其他人紧随其后"),
         Column("gender", "性别", (), width=6, options="gender", note="留空时按身份证号确定"),
         Column("birth_date", "出生日期", ("出生年月日", "出生年月", "生日"), width=12,
-               note="1991-01-01、1991/1/1、1991.1.1、1991年1月1日均可；留空时按身份证号确定"),
+               note="1991-01-01、1991/1/1、1991.1.1、1991年1月1日均可；留空或只写年月（1991.01）时按身份证号确定"),
         Column("id_number", "身份证号", ("身份证号码", "公民身份号码", "证件号码", "身份证"), width=21, text_format=True,
                note="18 位（末位 X 大小写均可）或旧版 15 位；请保持“文本”格式，数字格式会丢失后几位"),
         Column("phone", "联系电话", ("电话", "手机", "手机号", "手机号码", "联系方式"), width=14, text_format=True),

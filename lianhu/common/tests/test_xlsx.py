@@ -89,6 +89,19 @@ def test_yes_and_no_in_their_usual_forms():
     assert [xlsx.boolean(v) for v in ("是", "否", "√", "Y", 1.0, "")] == [True, False, True, True, True, None]
 
 
+@pytest.mark.parametrize("value, year, months", [
+    ("1991.01", 1991, (1,)), ("1991-1", 1991, (1,)), ("1991/12", 1991, (12,)), ("1991年1月", 1991, (1,)),
+    ("１９９１年０１月", 1991, (1,)), ("199101", 1991, (1,)), ("1991年", 1991, ()), ("1991", 1991, ()),
+    (1991.01, 1991, (1,)), (1991.12, 1991, (12,)), (1991.1, 1991, (1, 10)), (1991.2, 1991, (2,)), (1991, 1991, ())])
+def test_a_date_to_the_month_or_year_only_is_read_as_such(value, year, months):
+    assert xlsx.partial_date(value)[1:] == (year, months)
+
+
+@pytest.mark.parametrize("value", ["1991.13", "1991-01-01", "19910101", "1991.1.1", 32935, 45000.5, "abc", 2300])
+def test_full_dates_serial_numbers_and_nonsense_are_no_partial_dates(value):
+    assert xlsx.partial_date(value) is None
+
+
 # ---------------------------------------------------------------------------------------------
 # Sheets
 

@@ -216,6 +216,29 @@ def test_a_warning_does_not_block_the_import(world):
     assert [p.message for p in outcome.problems] == ["性别“女”与身份证号不一致，请核对"]
 
 
+def test_a_birth_column_to_the_month_only_takes_the_day_from_the_id_number(world):
+    """出生年月 as villages keep it: 1960.01 typed as text or as a number, 1962年2月; no ID number, no day."""
+    from lianhu.common.tests.workbooks import HOUSEHOLD_HEADER, household_row
+
+    header = ["出生年月" if h == "出生日期" else h for h in HOUSEHOLD_HEADER]
+    head, wife, son = family(birth_date="1960.01")
+    wife["birth_date"], son["birth_date"] = 1962.02, 1990.1  # number cells; 1990.1 is January or October
+    data = xlsx_bytes([header, household_row(**head), household_row(**wife), household_row(**son)], title="甲村")
+    outcome = run(world, data)
+
+    assert outcome.applied, messages(outcome)
+    assert [f"{p.row}{p.letter}:{p.message}" for p in outcome.problems] == [
+        "5L:出生年月“1990.1”与身份证号中的 1990-03-03 不一致，已按身份证号登记，请核对"]
+    born = dict(Resident.objects.filter(household__address="甲村一组8号").values_list("name", "birth_date"))
+    assert {name: str(day) for name, day in born.items()} == {
+        "王建国": "1960-01-01", "李秀英": "1962-02-02", "王军": "1990-03-03"}
+
+    unknown_day = dict(name="王小军", relation="孙子", gender="男", birth_date="2015年5月")
+    refused = run(world, xlsx_bytes([header, household_row(**family(address="甲村一组9号", id_number="")[0]),
+                                      household_row(**unknown_day)], title="甲村"))
+    assert messages(refused) == ["4L:出生日期“2015年5月”只写到月：请写到日（如 1991-01-01），或填写身份证号"]
+
+
 def test_a_linked_household_cannot_move_to_another_branch(world):
     outcome = run(world, households_file(dict(code=world.household_a.code, branch="乙社区", grid="乙社区一网格")),
                   user="office_admin")
