@@ -180,6 +180,8 @@ def date(value) -> dt.date | None:
     if isinstance(value, dt.date):
         return value
     if _is_number(value):
+        if 1880 <= value < 2200:  # 1998.07 typed as a number: as a serial it would be a day of 1905
+            raise _no_day(_number_text(value))
         return _serial(value)
     raw = _TIME_PART.sub("", text(value))
     raw = clean_text(raw)
@@ -192,6 +194,8 @@ def date(value) -> dt.date | None:
         parts = (raw[:4], raw[4:6], raw[6:])
     elif re.fullmatch(r"\d{5}(\.\d+)?", raw):  # a serial number that reached us as text (CSV)
         return _serial(float(raw))
+    elif partial_date(raw) is not None:
+        raise _no_day(raw)
     else:
         raise CellError(f"日期“{raw}”无法识别：请写成 1991-01-01、1991/1/1、1991.1.1 或 1991年1月1日")
     try:
@@ -247,6 +251,10 @@ def partial_date(value) -> PartialDate | None:
     if not 1 <= int(month) <= 12:
         return None
     return PartialDate(raw, int(match[1]), (int(month),))
+
+
+def _no_day(raw: str) -> CellError:
+    return CellError(f"日期“{raw}”只写到{'月' if partial_date(raw).months else '年'}：请写到日，如 1991-01-01")
 
 
 def _serial(value: float) -> dt.date:

@@ -26,7 +26,10 @@ def test_it_reads_a_date_in_every_spelling_villages_use(raw):
     assert xlsx.date(raw) == dt.date(1991, 1, 1)
 
 
-@pytest.mark.parametrize("raw,message", [("1991.13.1", "不存在"), ("去年", "无法识别"), ("1991", "无法识别")])
+@pytest.mark.parametrize("raw,message", [
+    ("1991.13.1", "不存在"), ("去年", "无法识别"), ("1991", "只写到年"), ("1998.07", "只写到月"), ("1998年7月", "只写到月"),
+    (1998.07, "“1998.07”只写到月"), (1998, "“1998”只写到年"),  # numbers: as serials they would be days of 1905
+])
 def test_it_says_why_a_date_cannot_be_read(raw, message):
     with pytest.raises(CellError, match=message):
         xlsx.date(raw)
