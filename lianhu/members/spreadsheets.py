@@ -494,6 +494,12 @@ class LinkSheet(_OfficeSheet):
             if row["id_number_hash"]:
                 by_hash[row["id_number_hash"]] = row
             by_name[row["branch_id"], row["name"]].append(row)
+        # A member named by ID number may be of another branch (in scope): found, to be told so.
+        elsewhere = {id_number_hash(d.member_id.value) for d in drafts if d.member_id is not None} - set(by_hash)
+        if elsewhere:
+            for row in with_id_hash_in(members, elsewhere).values(*columns):
+                by_id[row["id"]] = by_hash[row["id_number_hash"]] = row
+        branch_names = {b.pk: b.name for b in branches}
         current = {}
         for part in xlsx.chunks([h["id"] for h in households.values()]):
             for row in LiaisonLink.objects.active().filter(household_id__in=part).values(
@@ -527,7 +533,9 @@ class LinkSheet(_OfficeSheet):
                         f"党员{member['name']}当前状态为“{STATUS_LABELS[member['status']]}”，不能联系户")
                 continue
             if member["branch_id"] != h["branch_id"]:
-                problem(d.row, "member_name", f"党员{member['name']}与该户不属于同一支部")
+                theirs, ours = branch_names.get(member["branch_id"], ""), branch_names.get(h["branch_id"], "")
+                problem(d.row, "member_name", f"党员{member['name']}属于{theirs}，与该户（{ours}）不属于同一支部"
+                        if theirs and ours else f"党员{member['name']}与该户不属于同一支部")
                 continue
             d.household, d.member, d.current = h, member, current.get(h["id"])
             if d.current is not None and d.current["member_id"] == member["id"]:

@@ -163,7 +163,17 @@ def test_households_a_member_gives_up_in_the_file_free_his_places(world):
 
 def test_a_member_of_another_branch_cannot_link_the_household(world):
     outcome = links(world, link_row(code=world.household_b.code, member_name="李建国", branch="甲村"), user="office_admin")
-    assert errors(outcome) == ["3D:党员李建国与该户不属于同一支部"]
+    assert errors(outcome) == ["3D:党员李建国属于甲村，与该户（乙社区）不属于同一支部"]
+
+
+def test_a_member_named_by_id_number_in_another_branch_is_found_and_told_apart(world):
+    world.member_a.set_id_number(NEW_ID)
+    world.member_a.save()
+    outcome = links(world, link_row(code=world.household_b.code, member_id_number=NEW_ID), user="office_admin")
+    assert errors(outcome) == ["3D:党员李建国属于甲村，与该户（乙社区）不属于同一支部"]
+    # Out of scope, he is not there at all: the secretary of 乙社区 learns nothing about him.
+    outcome = links(world, link_row(code=world.household_b.code, member_id_number=NEW_ID), user="secretary_b")
+    assert errors(outcome) == ["3E:没有这个身份证号的党员（或不在您的管理范围内）"]
 
 
 def test_a_household_twice_in_the_links_file_is_refused(world):
