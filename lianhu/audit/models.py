@@ -11,6 +11,7 @@ class Action(models.TextChoices):
     REVEAL = "reveal", "查看敏感信息"
     LOOKUP = "lookup", "按身份证号查找"
     EXPORT = "export", "导出"
+    IMPORT = "import", "导入"
     LOGIN = "login", "登录"
     LOGIN_FAILED = "login_failed", "登录失败"
     LINK = "link", "建立联系"
@@ -51,3 +52,25 @@ class AuditEntry(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.get_action_display()} {self.object_repr}"
+
+    @property
+    def summary(self) -> str:
+        """What an import, export or look-up concerned, in words (their detail has no object to name)."""
+        d = self.detail or {}
+        if "export" in d:
+            filters = "，".join(f"{FILTER_LABELS.get(k, k)}：{v}" for k, v in (d.get("filters") or {}).items())
+            return (f"{SHEET_LABELS.get(d['export'], d['export'])} {d.get('rows', 0):,} 行，"
+                    f"{'脱敏' if d.get('masked') else '完整（含身份证号、电话）'}" + (f"；筛选 {filters}" if filters else ""))
+        if "import" in d:
+            counts = "；".join(f"{entity} " + "、".join(f"{COUNT_LABELS.get(k, k)} {n:,}" for k, n in c.items() if n)
+                              for entity, c in (d.get("counts") or {}).items() if any(c.values()))
+            file = f"（{d['file']}）" if d.get("file") else ""
+            return f"{SHEET_LABELS.get(d['import'], d['import'])}{file}：{counts or '没有改动'}"
+        if "id_number" in d:
+            return f"身份证号 {d['id_number']}"
+        return ""
+
+
+SHEET_LABELS = {"households": "户籍", "members": "党员名册", "links": "党员联系户"}
+FILTER_LABELS = {"q": "搜索", "branch": "支部", "grid": "网格", "linked": "联系情况", "status": "状态"}
+COUNT_LABELS = {"created": "新增", "updated": "更新", "unchanged": "不变", "ended": "结束"}

@@ -139,8 +139,7 @@ def _fail(job: ImportJob, message: str) -> ImportJob:
 def audit_import(outcome, *, office, actor, ip: str | None = None, job: ImportJob | None = None,
                  source: str = "web") -> None:
     """One summary entry per import, written in the import's own transaction."""
-    created = any(c.get("created") for c in outcome.counts.values())
-    audit_log(actor=actor, action=Action.CREATE if created else Action.UPDATE, obj=job, ip=ip, office_id=office.pk,
+    audit_log(actor=actor, action=Action.IMPORT, obj=job, ip=ip, office_id=office.pk,
               detail={"import": outcome.kind, "file": outcome.filename, "rows": outcome.rows, "counts": outcome.counts,
                       "source": source})
 

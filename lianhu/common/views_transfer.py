@@ -93,6 +93,26 @@ def _export_queryset(request, kind: str, params):
     return LiaisonLink.objects.visible_to(request.user).active().filter(member__in=members.values("pk")), f
 
 
+def _described(filters: dict, user) -> dict:
+    """The filters an export used, as the audit log should show them: names rather than row numbers,
+    and an ID number searched for masked (the log says who exported whom, never the number itself)."""
+    from lianhu.members.models import MemberStatus
+    from lianhu.org.models import Branch, Grid
+
+    described = {k: v for k, v in filters.items() if v}
+    for key, model in (("branch", Branch), ("grid", Grid)):
+        if described.get(key, "").isdigit():
+            name = model.objects.visible_to(user).filter(pk=described[key]).values_list("name", flat=True).first()
+            described[key] = name or described[key]
+    if "linked" in described:
+        described["linked"] = {"yes": "已联系", "no": "未联系"}.get(described["linked"], described["linked"])
+    if "status" in described:
+        described["status"] = dict(MemberStatus.choices).get(described["status"], described["status"])
+    if looks_like_id_number(described.get("q", "")):
+        described["q"] = mask_id_number(clean_text(described["q"]).upper())
+    return described
+
+
 def _revealable(request, queryset) -> bool:
     """Whether the user may reveal every exported row: otherwise the whole export is masked."""
     model = queryset.model
@@ -120,11 +140,8 @@ def export(request, kind):
     sheet = cls(office=office, user=request.user, action="view")
     buffer = io.BytesIO()
     rows = sheet.write_export(buffer, queryset, masked=masked)
-    filters = {k: v for k, v in filters.items() if v}
-    if looks_like_id_number(filters.get("q", "")):  # the log says who exported whom, never the number itself
-        filters["q"] = mask_id_number(clean_text(filters["q"]).upper())
     jobs.audit_export(kind=kind, office_id=office.pk if office else None, actor=request.user, ip=client_ip(request),
-                      rows=rows, masked=masked, filters=filters)
+                      rows=rows, masked=masked, filters=_described(filters, request.user))
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     return _xlsx_response(buffer, f"{cls.label}{'（脱敏）' if masked else ''}-{stamp}.xlsx")
 

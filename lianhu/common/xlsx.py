@@ -959,6 +959,7 @@ def import_file(sheet: RosterSheet, data: bytes, filename: str, *, apply: bool, 
         else:
             with transaction.atomic():
                 outcome = sheet.validate(table, progress, for_update=True)
+                outcome.filename = filename  # for the audit entry
                 if outcome.ok:
                     sheet.apply(outcome, progress)
                     outcome.applied = True

@@ -243,7 +243,7 @@ class MemberSheet(_OfficeSheet):
         released = sum(d.load for d in plan["released"])
         if released:
             outcome.count("联系关系", "ended", released)
-            outcome.notes.append(f"{len(plan['released'])} 名党员改为不能联户或转出，其联系的 {released} 户将解除联系，转入“待安排联系党员”")
+            outcome.notes.append(f"{len(plan['released'])} 名党员改为不能联户或转出，其联系的 {released} 户随之解除联系，转入“待安排联系党员”")
         outcome.problems.sort(key=lambda p: (p.row, p.letter))
         outcome.plan = plan
         return outcome

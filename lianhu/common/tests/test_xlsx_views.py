@@ -94,7 +94,10 @@ def test_an_upload_is_previewed_and_written_only_when_confirmed(world, client_fo
     assert job.status == ImportStatus.APPLIED and job.content == b""  # applied: the upload is dropped
     assert Resident.objects.get(name="王建国").reveal_id_number() == HEAD
     entry = AuditEntry.objects.get(detail__import="households")
-    assert entry.actor == world.secretary_a and entry.object_id == str(job.pk)
+    assert entry.actor == world.secretary_a and entry.object_id == str(job.pk) and entry.action == Action.IMPORT
+    audit_page = client_for(world.office_admin).get(reverse("audit:audit_list")).content.decode()
+    assert "<td>导入</td>" in audit_page
+    assert "户籍（户籍.xlsx）：户 新增 1；居民 新增 1" in audit_page
 
 
 def test_a_file_with_problems_lists_them_offers_the_annotated_sheet_and_cannot_be_confirmed(world, client_for):
@@ -205,8 +208,9 @@ def test_the_export_follows_the_lists_filters_and_scope(world, client_for):
     secretary_b = client_for(world.secretary_b)
     assert exported_codes(secretary_b.post(url)) == {world.household_b.code}
     assert exported_codes(secretary_b.post(url, {"branch": world.branch_a.pk})) == set()
-    assert [e.detail["filters"] for e in AuditEntry.objects.filter(action=Action.EXPORT).order_by("id")][1:4] == [
-        {"linked": "no"}, {"q": "单雪梅"}, {"branch": str(world.branch_b.pk)}]
+    entries = list(AuditEntry.objects.filter(action=Action.EXPORT).order_by("id"))
+    assert [e.detail["filters"] for e in entries][1:4] == [{"linked": "未联系"}, {"q": "单雪梅"}, {"branch": "乙社区"}]
+    assert entries[3].summary == "户籍 1 行，完整（含身份证号、电话）；筛选 支部：乙社区"
 
 
 def test_an_export_searched_by_id_number_is_audited_without_the_number(world, client_for):
