@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
@@ -26,6 +28,25 @@ class ExemptReason(models.TextChoices):
     ILL = "病", "病（患病）"
     DISABLED = "残", "残（残疾）"
     AWAY = "长期外出", "长期外出"
+
+
+PARTY_AGE = 18  # 党章：年满十八岁
+
+
+def party_age_problem(birth: dt.date | None, joined: dt.date | None) -> tuple[str, str] | None:
+    """(level, message) when a joining date cannot be right for the birth date: before it (an error),
+    or before the 18th birthday the constitution asks for (a warning: old records may say so)."""
+    if not birth or not joined:
+        return None
+    if joined < birth:
+        return "error", f"入党日期（{joined:%Y-%m-%d}）早于出生日期（{birth:%Y-%m-%d}）"
+    try:
+        of_age = birth.replace(year=birth.year + PARTY_AGE)
+    except ValueError:  # born on 29 February
+        of_age = dt.date(birth.year + PARTY_AGE, 3, 1)
+    if joined < of_age:
+        return "warning", f"入党时未满 {PARTY_AGE} 周岁（{of_age:%Y-%m-%d} 满 {PARTY_AGE} 周岁），请核对"
+    return None
 
 
 def _members_self(member_ids: list[int]) -> Q:

@@ -18,7 +18,7 @@ from lianhu.common.models import refuse_duplicate_id_number
 from lianhu.common.pinyin import name_initials
 from lianhu.org.models import Household
 
-from .models import EndReason, LiaisonLink, MemberStatus, PartyMember
+from .models import EndReason, LiaisonLink, MemberStatus, PartyMember, party_age_problem
 
 
 def member_save(*, member: PartyMember, actor, ip: str | None = None, id_number: str | None = None,
@@ -37,6 +37,9 @@ def member_save(*, member: PartyMember, actor, ip: str | None = None, id_number:
     member.name_initials = name_initials(member.name)
     if member.grid_id and member.grid.branch_id != member.branch_id:
         raise ValidationError({"grid": "网格不属于所选支部"})
+    age = party_age_problem(member.birth_date, member.joined_party_on)
+    if age is not None and age[0] == "error":  # before 18 is only questioned: old records may say so
+        raise ValidationError({"joined_party_on": age[1]})
     if member.id_number_hash:
         refuse_duplicate_id_number(PartyMember.objects.filter(id_number_hash=member.id_number_hash).exclude(pk=member.pk), actor)
     with transaction.atomic():

@@ -23,7 +23,8 @@ from lianhu.common.xlsx import CellError, Column, Memo, Outcome, Table
 from lianhu.org.models import Branch, Grid, Household
 from lianhu.org.spreadsheets import GENDER_LABELS, GENDERS, initials, phone_hash
 
-from .models import DEFAULT_CAPACITY, EndReason, ExemptReason, LiaisonLink, MemberStatus, PartyMember
+from .models import (DEFAULT_CAPACITY, EndReason, ExemptReason, LiaisonLink, MemberStatus, PartyMember,
+                     party_age_problem)
 
 STATUSES = {
     **{s.label: s.value for s in MemberStatus}, **{s.value: s.value for s in MemberStatus},
@@ -217,6 +218,12 @@ class MemberSheet(_OfficeSheet):
                     continue
             if stored is None and not final["birth_date"] and d.id is not None:
                 final["birth_date"] = d.id.birth_date
+            if stored is None or "birth_date" in v or "joined_party_on" in v:  # as the form checks them
+                age = party_age_problem(final["birth_date"], final["joined_party_on"])
+                if age is not None:
+                    problem(d.row, "joined_party_on", age[1], age[0])
+                    if age[0] == "error":
+                        continue
             if d.id_hash:
                 final["id_number_hash"] = d.id_hash
             if d.phone:

@@ -175,6 +175,15 @@ def test_linking_a_household_that_has_a_member_moves_it_and_keeps_the_history(wo
     assert [(link["member"]["name"], link["is_active"]) for link in history] == [("王建设", True), ("李建国", False)]
 
 
+def test_a_member_cannot_have_joined_the_party_before_he_was_born(world, client_for):
+    response = call(client_for(world.secretary_a), "patch", f"/members/{world.member_a.pk}",
+                    {"birth_date": "1970-05-05", "joined_party_on": "1968-07-01"})
+    assert response.status_code == 422, response.content
+    assert "入党日期（1968-07-01）早于出生日期（1970-05-05）" in response.content.decode()
+    world.member_a.refresh_from_db()
+    assert world.member_a.birth_date is None and world.member_a.joined_party_on is None
+
+
 def _refused(response, message):
     assert response.status_code == 422, response.content
     assert response.json() == {"detail": message, "errors": {"__all__": [message]}}

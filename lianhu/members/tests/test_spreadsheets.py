@@ -64,6 +64,15 @@ def test_a_new_member_is_created_sealed_with_gender_from_his_id_number(world):
     assert m.reveal_id_number() == NEW_ID and m.reveal_phone() == "13800138001" and m.name_initials == "zxm"
 
 
+def test_a_joining_date_before_birth_is_refused_and_one_before_eighteen_questioned(world):
+    born_1970 = dict(branch="甲村", name="周新民", id_number=NEW_ID)  # born 1970-05-05, by his ID number
+    outcome = members(world, member_row(**born_1970, joined_party_on="1969.7.1"))
+    assert errors(outcome) == ["3F:入党日期（1969-07-01）早于出生日期（1970-05-05）"] and not outcome.applied
+    outcome = members(world, member_row(**born_1970, joined_party_on="1987.7.1"))
+    assert outcome.applied and [p.message for p in outcome.problems] == [
+        "入党时未满 18 周岁（1988-05-05 满 18 周岁），请核对"]
+
+
 def test_importing_the_members_export_twice_changes_nothing(world):
     data = export(world, MemberSheet)
     for _ in range(2):

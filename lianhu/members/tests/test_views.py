@@ -90,6 +90,16 @@ def test_capacity_cannot_drop_below_current_load(world, client_for):
     assert "不能少于当前已联系的户数" in response.content.decode()
 
 
+def test_a_joining_date_before_the_birth_date_is_refused_and_the_input_kept(world, client_for):
+    response = client_for(world.secretary_a).post(reverse("members:member_edit", args=[world.member_a.pk]), {
+        "branch": world.branch_a.pk, "name": "李建国", "gender": "M", "capacity": 10, "phone": "", "id_number": "",
+        "birth_date": "1970-05-05", "joined_party_on": "1968-07-01"})
+    page = response.content.decode()
+    assert "入党日期（1968-07-01）早于出生日期（1970-05-05）" in page and 'value="1968-07-01"' in page
+    world.member_a.refresh_from_db()
+    assert world.member_a.joined_party_on is None
+
+
 def test_member_search_by_id_number_is_posted_and_audited(world, client_for):
     from lianhu.audit.models import AuditEntry
     from lianhu.common.testing import valid_id_number
