@@ -655,6 +655,26 @@ class HouseholdSheet(xlsx.RosterSheet):
             r.final = self._merge(r, problem)
             if r.final is None:
                 h.bad = True
+        self._check_heads(residents, by_name, problem)
+
+    @staticmethod
+    def _check_heads(residents: list[ResidentDraft], stored: dict, problem) -> None:
+        """One 户主 per household: the file's heads, and the stored ones no row of the file changes."""
+        matched = {r.stored.id for r in residents if r.stored is not None}
+        kept: dict[int, list[str]] = defaultdict(list)  # household id -> its stored heads the file leaves as they are
+        for (household_id, _name), states in stored.items():
+            kept[household_id].extend(s.name for s in states if s.relation == Relation.HEAD and s.id not in matched)
+        in_file: dict[int, list[ResidentDraft]] = defaultdict(list)  # by id() of the household draft
+        for r in residents:
+            if r.final is not None and r.final.relation == Relation.HEAD:
+                in_file[id(r.household)].append(r)
+        for drafts in in_file.values():
+            h = drafts[0].household
+            names = [r.final.name for r in drafts] + (kept.get(h.stored["id"], []) if h.stored else [])
+            if len(names) > 1:
+                for r in drafts:
+                    problem(r.record.row, "relation", f"本户将有 {len(names)} 位户主（{'、'.join(names)}）："
+                                                      "一户只有一位户主，请核对与户主关系", "warning")
 
     @staticmethod
     def _merge(r: ResidentDraft, problem) -> ResidentState | None:

@@ -239,6 +239,20 @@ def test_a_birth_column_to_the_month_only_takes_the_day_from_the_id_number(world
     assert messages(refused) == ["4L:出生日期“2015年5月”只写到月：请写到日（如 1991-01-01），或填写身份证号"]
 
 
+def test_a_second_head_of_household_is_questioned(world):
+    # In a file a 户主 row without a code starts a new household; a second head comes with a code.
+    assert run(world, households_file(*family())).applied
+    code = Household.objects.get(address="甲村一组8号").code
+    outcome = run(world, households_file(dict(code=code, name="王小明", relation="户主", gender="男")))
+    assert outcome.applied and [f"{p.row}{p.letter}:{p.message}" for p in outcome.problems] == [
+        "3J:本户将有 2 位户主（王小明、王建国）：一户只有一位户主，请核对与户主关系"]
+    outcome = run(world, households_file(dict(code=code, name="王小明", relation="孙子")))  # put right: no question
+    assert outcome.applied and outcome.problems == []
+    outcome = run(world, households_file(dict(code=code, name="王建国", relation="父亲"),  # a new head takes over
+                                         dict(code=code, name="王军", relation="户主")))
+    assert outcome.applied and outcome.problems == []
+
+
 def test_a_linked_household_cannot_move_to_another_branch(world):
     outcome = run(world, households_file(dict(code=world.household_a.code, branch="乙社区", grid="乙社区一网格")),
                   user="office_admin")
