@@ -68,6 +68,11 @@ def _number_text(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(value)
 
 
+MASKED = "是脱敏后的值"  # in the message of each masked cell (see `_masked_file`)
+MASKED_FILE = ("这是脱敏导出的表格（身份证号、电话只显示部分数字），不能导入：请用有查看权限的账号点“导出”"
+               "（不是“脱敏导出”）得到完整表格，修改后再导入")
+
+
 def _digits_lost(value, what: str) -> CellError:
     shown = f"{value:.5E}" if _is_number(value) else str(value)
     return CellError(DIGITS_LOST.format(what=what, shown=shown))
@@ -138,7 +143,7 @@ def _id_cell(value) -> str | None:
     if not raw:
         return None
     if "*" in raw:
-        raise CellError("身份证号是脱敏后的值（含 *），不能导入：请使用有查看权限的完整导出")
+        raise CellError(f"身份证号{MASKED}（含 *），不能导入：请使用有查看权限的完整导出")
     if _SCIENTIFIC.fullmatch(raw):
         raise _digits_lost(raw, "身份证号")
     return raw
@@ -159,7 +164,7 @@ def phone(value) -> str:
     if not raw:
         return ""
     if "*" in raw:
-        raise CellError("电话号码是脱敏后的值（含 *），不能导入：请使用有查看权限的完整导出")
+        raise CellError(f"电话号码{MASKED}（含 *），不能导入：请使用有查看权限的完整导出")
     try:
         return normalize_phone(raw)
     except ValidationError as e:
@@ -361,7 +366,7 @@ def tags(value, allowed: Sequence[str], what: str) -> list[str] | None:
     if not raw:
         return None
     if "*" in raw:
-        raise CellError(f"{what}是脱敏后的值，不能导入：请使用有查看权限的完整导出")
+        raise CellError(f"{what}{MASKED}，不能导入：请使用有查看权限的完整导出")
     if clean_text(raw) in NONE_WORDS:
         return []
     found = [clean_text(t) for t in TAG_SEPARATORS.split(raw) if clean_text(t)]
@@ -965,6 +970,7 @@ def import_file(sheet: RosterSheet, data: bytes, filename: str, *, apply: bool, 
                     outcome.applied = True
                     if audit is not None:
                         audit(outcome)
+        _masked_file(outcome)
         # The plan holds personal data in clear: drop it as soon as it is used, and before collecting
         # resumes, so that its objects are freed now rather than walked by the first collection.
         outcome.plan = None
@@ -973,6 +979,13 @@ def import_file(sheet: RosterSheet, data: bytes, filename: str, *, apply: bool, 
             gc.enable()
     outcome.filename, outcome.sheet, outcome.ignored = filename, table.sheet, table.ignored
     return outcome
+
+
+def _masked_file(outcome: Outcome, enough: int = 20) -> None:
+    """A masked export sent back gets one message for the file, not one per masked cell (30k for an office)."""
+    masked = sum(1 for p in outcome.problems if MASKED in p.message)
+    if masked >= enough:
+        outcome.problems = [Problem(0, "", "", MASKED_FILE)] + [p for p in outcome.problems if MASKED not in p.message]
 
 
 def chunks(items: Sequence, size: int = 2000) -> Iterator[Sequence]:

@@ -285,3 +285,16 @@ def test_a_sheet_starting_in_column_b_below_blank_rows_keeps_its_columns_and_row
     assert table.header_row == 3 and table.index["name"] == 9
     [(n, cells)] = list(table.rows)
     assert n == 4 and table.getter("id_number")(cells) == "360426199101010071"
+
+
+def test_a_masked_export_sent_back_gets_one_message_for_the_file_not_one_per_cell():
+    masked = [xlsx.Problem(row=n, column="身份证号", letter="M", message=f"身份证号{xlsx.MASKED}（含 *），不能导入")
+              for n in range(3, 33)]
+    other = xlsx.Problem(row=40, column="网格", letter="C", message="网格“第九网格”不存在")
+    outcome = xlsx.Outcome(kind="households", problems=[*masked, other])
+    xlsx._masked_file(outcome)
+    assert [(p.row, p.message) for p in outcome.problems] == [(0, xlsx.MASKED_FILE), (40, other.message)]
+
+    few = xlsx.Outcome(kind="households", problems=masked[:3])  # a few masked cells: each row is named
+    xlsx._masked_file(few)
+    assert few.problems == masked[:3]
