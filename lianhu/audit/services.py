@@ -88,12 +88,17 @@ def personal_data_reveal(*, user, obj: models.Model, field: str, ip: str | None 
     return value
 
 
-def audit_id_lookup(request, raw: str) -> None:
-    """A search by ID number is a look-up of personal data: record who looked, never the number itself."""
+def masked_search(raw: str) -> str:
+    """An ID number someone searched for, as the log keeps it: masked, never the number itself."""
     from lianhu.common.masking import mask_id_number
     from lianhu.common.validators import clean_text
 
+    return mask_id_number(clean_text(raw).upper())
+
+
+def audit_id_lookup(request, raw: str) -> None:
+    """A search by ID number is a look-up of personal data: record who looked, never the number itself."""
     membership = request.user.primary_membership
     office_id = membership.anchors().get("office", [None])[0] if membership else None
     audit_log(actor=request.user, action=Action.LOOKUP, ip=client_ip(request), office_id=office_id,
-              detail={"id_number": mask_id_number(clean_text(raw).upper())})
+              detail={"id_number": masked_search(raw)})

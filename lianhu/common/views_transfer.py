@@ -21,13 +21,12 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from lianhu.audit.services import client_ip
+from lianhu.audit.services import client_ip, masked_search
 from lianhu.org.models import Office
 
 from . import jobs, xlsx
-from .masking import mask_id_number
 from .models import ImportJob, ImportStatus
-from .validators import clean_text, looks_like_id_number
+from .validators import looks_like_id_number
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
@@ -109,7 +108,7 @@ def _described(filters: dict, user) -> dict:
     if "status" in described:
         described["status"] = dict(MemberStatus.choices).get(described["status"], described["status"])
     if looks_like_id_number(described.get("q", "")):
-        described["q"] = mask_id_number(clean_text(described["q"]).upper())
+        described["q"] = masked_search(described["q"])
     return described
 
 

@@ -219,6 +219,10 @@ class PartialDate(NamedTuple):
     def fits(self, day: dt.date) -> bool:
         return day.year == self.year and (not self.months or day.month in self.months)
 
+    @property
+    def written_to(self) -> str:
+        return "月" if self.months else "年"
+
 
 _YEAR_MONTH = re.compile(r"(\d{4})(?:年|[./\-](\d{1,2})|年(\d{1,2})月)?")
 
@@ -259,7 +263,7 @@ def partial_date(value) -> PartialDate | None:
 
 
 def _no_day(raw: str) -> CellError:
-    return CellError(f"日期“{raw}”只写到{'月' if partial_date(raw).months else '年'}：请写到日，如 1991-01-01")
+    return CellError(f"日期“{raw}”只写到{partial_date(raw).written_to}：请写到日，如 1991-01-01")
 
 
 def _serial(value: float) -> dt.date:

@@ -189,9 +189,8 @@ def _complete_birth(partial: xlsx.PartialDate, id_value: IdNumber | None, proble
     """The birth date of a row whose 出生年月 gives no day: the one in its ID number."""
     born = id_value.birth_date if id_value is not None else None
     if born is None:
-        written = "月" if partial.months else "年"
-        problems.append(("birth_date", f"出生日期“{partial.text}”只写到{written}：请写到日（如 1991-01-01），或填写身份证号",
-                         "error"))
+        problems.append(("birth_date", f"出生日期“{partial.text}”只写到{partial.written_to}：请写到日（如 1991-01-01），"
+                                       "或填写身份证号", "error"))
         return None
     if not partial.fits(born):
         problems.append(("birth_date", f"出生年月“{partial.text}”与身份证号中的 {born:%Y-%m-%d} 不一致，"
