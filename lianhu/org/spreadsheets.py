@@ -663,14 +663,17 @@ class HouseholdSheet(xlsx.RosterSheet):
 
         Counted on the drafts, without a map per household: a re-import holds 100k stored residents
         already, close to the memory budget."""
+        head = Relation.HEAD.value
         kept: dict[int, list[str]] = {}  # household id -> stored heads the file leaves as they are (few)
         for (household_id, _name), states in stored.items():
             for s in states:
-                if s.relation == Relation.HEAD and s.id not in taken:
+                if s.relation == head and s.id not in taken:
                     kept.setdefault(household_id, []).append(s.name)
-        heads = [r for r in residents if r.final is not None and r.final.relation == Relation.HEAD]
-        for r in heads:
-            r.household.heads += 1
+        heads = []
+        for r in residents:
+            if r.final is not None and r.final.relation == head:
+                heads.append(r)
+                r.household.heads += 1
         doubled: dict[int, list[ResidentDraft]] = {}  # by id() of the household draft
         for r in heads:
             h = r.household
