@@ -185,11 +185,15 @@ def date(value) -> dt.date | None:
     if isinstance(value, dt.date):
         return value
     if _is_number(value):
-        if 1880 <= value < 2200:  # 1998.07 typed as a number: as a serial it would be a day of 1905
-            raise _no_day(_number_text(value))
-        return _serial(value)
-    raw = _TIME_PART.sub("", text(value))
-    raw = clean_text(raw)
+        whole = float(value).is_integer()
+        if whole and 18800101 <= value <= 21991231:
+            raw = str(int(value))  # 19910101 typed into a General cell: read as the digits it shows
+        elif 1880 <= value < 2200 or (whole and 188001 <= value <= 219912):
+            raise _no_day(value)  # a year or year-month: as a serial it would be a day of 1905 (or of 2445)
+        else:
+            return _serial(value)
+    else:
+        raw = clean_text(_TIME_PART.sub("", text(value)))
     if not raw:
         return None
     match = _DATE.fullmatch(raw)
@@ -199,10 +203,8 @@ def date(value) -> dt.date | None:
         parts = (raw[:4], raw[4:6], raw[6:])
     elif re.fullmatch(r"\d{5}(\.\d+)?", raw):  # a serial number that reached us as text (CSV)
         return _serial(float(raw))
-    elif partial_date(raw) is not None:
-        raise _no_day(raw)
     else:
-        raise CellError(f"日期“{raw}”无法识别：请写成 1991-01-01、1991/1/1、1991.1.1 或 1991年1月1日")
+        raise _no_day(raw)
     try:
         return dt.date(int(parts[0]), int(parts[1]), int(parts[2]))
     except ValueError:
@@ -237,6 +239,10 @@ def partial_date(value) -> PartialDate | None:
     if isinstance(value, dt.date):  # a date cell (datetime included)
         return None
     if _is_number(value):
+        if abs(value - round(value, 2)) < 1e-6:
+            value = round(value, 2)  # 1998.0700000001: how binary floats hold 1998.07
+        if float(value).is_integer() and 188001 <= value <= 219912:
+            return partial_date(str(int(value)))  # 199101 typed into a General cell
         if not 1880 <= value < 2200:
             return None
         raw = _number_text(value)
@@ -262,8 +268,13 @@ def partial_date(value) -> PartialDate | None:
     return PartialDate(raw, int(match[1]), (int(month),))
 
 
-def _no_day(raw: str) -> CellError:
-    return CellError(f"日期“{raw}”只写到{partial_date(raw).written_to}：请写到日，如 1991-01-01")
+def _no_day(value) -> CellError:
+    """Why a cell is no date: written to the month or year only, or not at all readable."""
+    partial = partial_date(value)
+    if partial is not None:
+        return CellError(f"日期“{partial.text}”只写到{partial.written_to}：请写到日，如 1991-01-01")
+    shown = _number_text(value) if _is_number(value) else value
+    return CellError(f"日期“{shown}”无法识别：请写成 1991-01-01、1991/1/1、1991.1.1 或 1991年1月1日")
 
 
 def _serial(value: float) -> dt.date:

@@ -166,7 +166,7 @@ def read_rows(table: Table, progress=None) -> list[RowRecord]:
         if i in flagged:
             problems.extend((key, str(errors[key][i]), "error") for key in ("id_number", "phone") if i in errors[key])
         if birth.__class__ is xlsx.PartialDate:
-            birth = _complete_birth(birth, id_value, problems)
+            birth = _complete_birth(birth, id_value, problems, id_refused=i in errors["id_number"])
         id_hash = ""
         if id_value is not None:
             # parse_id_number's value is already clean and upper-case: id_number_hash would clean it again.
@@ -185,9 +185,11 @@ def read_rows(table: Table, progress=None) -> list[RowRecord]:
     return records
 
 
-def _complete_birth(partial: xlsx.PartialDate, id_value: IdNumber | None, problems: list):
+def _complete_birth(partial: xlsx.PartialDate, id_value: IdNumber | None, problems: list, *, id_refused: bool):
     """The birth date of a row whose 出生年月 gives no day: the one in its ID number."""
     born = id_value.birth_date if id_value is not None else None
+    if born is None and id_refused:
+        return None  # the ID number's own error stands for both
     if born is None:
         problems.append(("birth_date", f"出生日期“{partial.text}”只写到{partial.written_to}：请写到日（如 1991-01-01），"
                                        "或填写身份证号", "error"))

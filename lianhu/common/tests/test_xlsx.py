@@ -20,7 +20,7 @@ COLUMNS = HouseholdSheet.columns
 
 @pytest.mark.parametrize("raw", [
     dt.date(1991, 1, 1), dt.datetime(1991, 1, 1, 0, 0), 33239, 33239.0, "33239", "1991.1.1", "1991/01/01", "1991-1-1",
-    "1991年1月1日", " 1991-01-01 ", "１９９１年１月１日", "19910101", "1991-01-01 00:00:00",
+    "1991年1月1日", " 1991-01-01 ", "１９９１年１月１日", "19910101", "1991-01-01 00:00:00", 19910101,
 ])
 def test_it_reads_a_date_in_every_spelling_villages_use(raw):
     assert xlsx.date(raw) == dt.date(1991, 1, 1)
@@ -29,6 +29,8 @@ def test_it_reads_a_date_in_every_spelling_villages_use(raw):
 @pytest.mark.parametrize("raw,message", [
     ("1991.13.1", "不存在"), ("去年", "无法识别"), ("1991", "只写到年"), ("1998.07", "只写到月"), ("1998年7月", "只写到月"),
     (1998.07, "“1998.07”只写到月"), (1998, "“1998”只写到年"),  # numbers: as serials they would be days of 1905
+    (1998.0700000001, "“1998.07”只写到月"), (199807, "“199807”只写到月"), (1991.13, "“1991.13”无法识别"),
+    (1998.123, "无法识别"), ("1990.13", "无法识别"), (19910230, "“19910230”不存在"),
 ])
 def test_it_says_why_a_date_cannot_be_read(raw, message):
     with pytest.raises(CellError, match=message):
@@ -95,12 +97,14 @@ def test_yes_and_no_in_their_usual_forms():
 @pytest.mark.parametrize("value, year, months", [
     ("1991.01", 1991, (1,)), ("1991-1", 1991, (1,)), ("1991/12", 1991, (12,)), ("1991年1月", 1991, (1,)),
     ("１９９１年０１月", 1991, (1,)), ("199101", 1991, (1,)), ("1991年", 1991, ()), ("1991", 1991, ()),
-    (1991.01, 1991, (1,)), (1991.12, 1991, (12,)), (1991.1, 1991, (1, 10)), (1991.2, 1991, (2,)), (1991, 1991, ())])
+    (1991.01, 1991, (1,)), (1991.12, 1991, (12,)), (1991.1, 1991, (1, 10)), (1991.2, 1991, (2,)), (1991, 1991, ()),
+    (1991.0100000001, 1991, (1,)), (199101, 1991, (1,))])
 def test_a_date_to_the_month_or_year_only_is_read_as_such(value, year, months):
     assert xlsx.partial_date(value)[1:] == (year, months)
 
 
-@pytest.mark.parametrize("value", ["1991.13", "1991-01-01", "19910101", "1991.1.1", 32935, 45000.5, "abc", 2300])
+@pytest.mark.parametrize("value", ["1991.13", "1991-01-01", "19910101", "1991.1.1", 32935, 45000.5, "abc", 2300,
+                                   1991.13, 1998.123, 199113, 19910101])
 def test_full_dates_serial_numbers_and_nonsense_are_no_partial_dates(value):
     assert xlsx.partial_date(value) is None
 

@@ -237,6 +237,10 @@ def test_a_birth_column_to_the_month_only_takes_the_day_from_the_id_number(world
     refused = run(world, xlsx_bytes([header, household_row(**family(address="甲村一组9号", id_number="")[0]),
                                       household_row(**unknown_day)], title="甲村"))
     assert messages(refused) == ["4L:出生日期“2015年5月”只写到月：请写到日（如 1991-01-01），或填写身份证号"]
+    typos = [household_row(**family(address="甲村一组9号", birth_date=1960.13)[0]),  # no month 13: unreadable
+             household_row(**dict(unknown_day, id_number="360426201505050001"))]  # a bad ID: its own error only
+    assert [m.split("：")[0] for m in messages(run(world, xlsx_bytes([header, *typos], title="甲村")))] == [
+        "3L:日期“1960.13”无法识别", "4M:身份证号 360426201505050001 校验位不正确"]
 
 
 def test_a_second_head_of_household_is_questioned(world):
