@@ -58,7 +58,10 @@ class AuditEntry(models.Model):
         """What an import, export or look-up concerned, in words (their detail has no object to name)."""
         d = self.detail or {}
         if "export" in d:
-            filters = "，".join(f"{FILTER_LABELS.get(k, k)}：{v}" for k, v in (d.get("filters") or {}).items())
+            from .services import masked_search  # entries written before searches were masked
+
+            filters = "，".join(f"{FILTER_LABELS.get(k, k)}：{masked_search(v) if k == 'q' else v}"
+                                for k, v in (d.get("filters") or {}).items())
             return (f"{SHEET_LABELS.get(d['export'], d['export'])} {d.get('rows', 0):,} 行，"
                     f"{'脱敏' if d.get('masked') else '完整（含身份证号、电话）'}" + (f"；筛选 {filters}" if filters else ""))
         if "import" in d:

@@ -26,7 +26,6 @@ from lianhu.org.models import Office
 
 from . import jobs, xlsx
 from .models import ImportJob, ImportStatus
-from .validators import looks_like_id_number
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
@@ -107,7 +106,7 @@ def _described(filters: dict, user) -> dict:
         described["linked"] = {"yes": "已联系", "no": "未联系"}.get(described["linked"], described["linked"])
     if "status" in described:
         described["status"] = dict(MemberStatus.choices).get(described["status"], described["status"])
-    if looks_like_id_number(described.get("q", "")):
+    if "q" in described:
         described["q"] = masked_search(described["q"])
     return described
 

@@ -221,6 +221,23 @@ def test_an_export_searched_by_id_number_is_audited_without_the_number(world, cl
     assert entry.detail["filters"] == {"q": "360***********0071"}
 
 
+@pytest.mark.parametrize("searched, kept", [
+    ("36042619910101007", "360**********1007"),  # an ID number without its check digit, which can be worked out
+    ("13912345678", "139****5678"), ("王 1234567", "王12***67"), ("单雪梅", "单雪梅")])
+def test_the_export_log_keeps_no_long_run_of_digits_searched_for(world, client_for, searched, kept):
+    client_for(world.office_admin).post(reverse("transfer:export", args=["households"]), {"q": searched})
+    (entry,) = AuditEntry.objects.filter(action=Action.EXPORT)
+    assert entry.detail["filters"] == {"q": kept} and kept in entry.summary
+
+
+def test_an_old_export_entry_with_a_number_in_clear_is_shown_masked(world):
+    from lianhu.audit.services import audit_log
+
+    audit_log(actor=world.office_admin, action=Action.EXPORT, detail={
+        "export": "households", "rows": 1, "masked": False, "filters": {"q": "360426199101010071"}})
+    assert AuditEntry.objects.get().summary.endswith("筛选 搜索：360***********0071")
+
+
 def test_an_export_is_full_for_those_who_may_reveal_masked_otherwise_and_always_audited(world, client_for):
     url = reverse("transfer:export", args=["households"])
     full = workbook(client_for(world.secretary_a).get(url)).worksheets[0]
