@@ -218,7 +218,7 @@ class MemberSheet(_OfficeSheet):
                     continue
             if stored is None and not final["birth_date"] and d.id is not None:
                 final["birth_date"] = d.id.birth_date
-            if stored is None or "birth_date" in v or "joined_party_on" in v:  # as the form checks them
+            if stored is None or any(final[k] != stored[k] for k in ("birth_date", "joined_party_on")):
                 age = party_age_problem(final["birth_date"], final["joined_party_on"])
                 if age is not None:
                     problem(d.row, "joined_party_on", age[1], age[0])
