@@ -40,8 +40,10 @@ def job_create(*, kind: str, office, user, filename: str, data: bytes) -> tuple[
     from .xlsx import read_table, sheet_class
 
     table = read_table(data, filename, sheet_class(kind).columns)
+    # A file checked inline is never queued: the worker, woken every second, must not take it too.
+    status = ImportStatus.VALIDATING if len(table.rows) <= INLINE_ROWS else ImportStatus.QUEUED
     job = ImportJob(kind=kind, office=office, created_by=user, filename=filename[:200], rows=len(table.rows),
-                    sheet=table.sheet)
+                    sheet=table.sheet, status=status)
     job.set_content(data)
     job.save()
     return job, table
@@ -98,6 +100,9 @@ def job_confirm(*, job: ImportJob, user, ip: str | None = None) -> ImportJob:
     if not job.can_confirm:
         return job
     if job.rows <= INLINE_ROWS:
+        if not _claim(job.pk, ImportStatus.PREVIEWED, ImportStatus.APPLYING):  # a second click, or another tab
+            job.refresh_from_db()
+            return job
         return job_apply(job, ip=ip)
     updated = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.PREVIEWED).update(
         status=ImportStatus.CONFIRMED, progress=0, phase="", updated_at=timezone.now())

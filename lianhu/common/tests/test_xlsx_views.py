@@ -88,6 +88,7 @@ def test_an_upload_is_previewed_and_written_only_when_confirmed(world, client_fo
     assert "确认导入" in page and "新增" in page and "户籍（户与居民）" in page
 
     confirmed = client.post(reverse("transfer:job_confirm", args=[job.pk]), follow=True)
+    client.post(reverse("transfer:job_confirm", args=[job.pk]))  # a second click writes nothing more
 
     assert "已导入" in confirmed.content.decode()
     job.refresh_from_db()
@@ -98,6 +99,14 @@ def test_an_upload_is_previewed_and_written_only_when_confirmed(world, client_fo
     audit_page = client_for(world.office_admin).get(reverse("audit:audit_list")).content.decode()
     assert "<td>导入</td>" in audit_page
     assert "户籍（户籍.xlsx）：户 新增 1；居民 新增 1" in audit_page
+
+
+@pytest.mark.parametrize("inline_rows, status", [(2000, ImportStatus.VALIDATING), (0, ImportStatus.QUEUED)])
+def test_only_a_file_too_big_to_check_at_once_is_queued_for_the_worker(world, monkeypatch, inline_rows, status):
+    monkeypatch.setattr(jobs, "INLINE_ROWS", inline_rows)
+    job, _table = jobs.job_create(kind="households", office=world.office, user=world.secretary_a, filename="户籍.xlsx",
+                                  data=households_file(new_household()))
+    assert job.status == status and sweeps.wakers["import_jobs"]() == (status == ImportStatus.QUEUED)
 
 
 def test_a_file_with_problems_lists_them_offers_the_annotated_sheet_and_cannot_be_confirmed(world, client_for):
