@@ -160,9 +160,12 @@ def _server_cpu_reader(connection):
 
     def read():
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()  # after "pid (name)"
-        except OSError:
+            name, fields = stat.read_text().split(" (", 1)[1].rsplit(")", 1)  # "pid (name) state ..."
+        except (OSError, IndexError, ValueError):
             return None
+        if not name.startswith("postgres"):  # the server is elsewhere: this pid is another local process
+            return None
+        fields = fields.split()
         return (int(fields[11]) + int(fields[12])) / ticks  # utime, stime: fields 14 and 15 of proc(5)
 
     return read

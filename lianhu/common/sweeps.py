@@ -54,10 +54,16 @@ def awake(names: list[str]) -> list[str]:
             if test():
                 due.append(name)
         except Exception:
-            logger.exception("wake test of sweep %s failed", name)
+            now = time.monotonic()
+            if now - _wake_failures.get(name, -60.0) >= 60:  # asked every second: logged once a minute
+                _wake_failures[name] = now
+                logger.exception("wake test of sweep %s failed", name)
             if not connection.in_atomic_block:
                 close_old_connections()  # a broken connection is opened afresh by the next test
     return due
+
+
+_wake_failures: dict[str, float] = {}  # sweep name -> when its failing wake test was last logged
 
 
 def autodiscover() -> None:

@@ -632,7 +632,8 @@ def read_table(data: bytes, filename: str, columns: Sequence[Column]) -> Table:
     table = Table(filename=filename)
     lookup = header_lookup(columns)
     fmt = detect_format(data, filename)
-    # Read as text all the same: some systems save a CSV or tab-separated table as ".xls".
+    # An .xlsx is always a zip; some systems do save a CSV or tab-separated table as ".xls", so that
+    # is read as text all the same, and called no spreadsheet only if it holds no table either.
     renamed = fmt == "csv" and filename.lower().endswith((".xlsx", ".xlsm", ".xls"))
     candidates: list[tuple[str, list[list], object]] = []  # (sheet name, first rows, sheet)
     try:
@@ -666,7 +667,9 @@ def read_table(data: bytes, filename: str, columns: Sequence[Column]) -> Table:
     required = [c for c in columns if c.required]
     if best is None or best[0][0] < max(2, len(required)):
         names = "、".join(c.header for c in columns[:8])
-        table.problems.append(Problem(0, "", "", NOT_A_WORKBOOK if renamed else
+        no_table = renamed and (not filename.lower().endswith(".xls")
+                                or sum(len(row) > 1 for row in candidates[0][1][:HEADER_SCAN_ROWS]) < 2)
+        table.problems.append(Problem(0, "", "", NOT_A_WORKBOOK if no_table else
                                       f"没有找到表头：请使用下载的模板，表头应包含 {names} 等列"))
         return table
 
@@ -997,9 +1000,12 @@ def import_file(sheet: RosterSheet, data: bytes, filename: str, *, apply: bool, 
 
 
 def _masked_file(outcome: Outcome, enough: int = 20) -> None:
-    """A masked export sent back gets one message for the file, not one per masked cell (30k for an office)."""
+    """A masked export sent back gets one message for the file, not one per masked cell (30k for an office).
+
+    Only when masked cells are many and at least one for every other row: a roster with a few masked
+    phones pasted in keeps its row numbers."""
     masked = sum(1 for p in outcome.problems if MASKED in p.message)
-    if masked >= enough:
+    if masked >= enough and masked * 2 >= outcome.rows:
         outcome.problems = [Problem(0, "", "", MASKED_FILE)] + [p for p in outcome.problems if MASKED not in p.message]
 
 

@@ -106,9 +106,10 @@ def test_a_signal_stops_the_loop_after_the_current_pass(extra_sweeps, signum):
     assert signal.getsignal(signum) is before
 
 
-def test_between_passes_a_sweep_with_work_waiting_runs_at_once(extra_sweeps, monkeypatch):
+def test_between_passes_a_sweep_with_work_waiting_runs_at_once(extra_sweeps, monkeypatch, caplog):
     """An uploaded file is taken up within a second or two, not at the next pass an hour later."""
     monkeypatch.setattr(sweeps, "wakers", {})
+    monkeypatch.setattr(sweeps, "_wake_failures", {})
     looks, passes = [], []
 
     def wake():
@@ -127,3 +128,5 @@ def test_between_passes_a_sweep_with_work_waiting_runs_at_once(extra_sweeps, mon
 
     assert passes == [0, 2]  # the pass at start, then the one the second look asked for
     assert output.count("sweep uploads: taken") == 2 and output.count("sweep quiet: nothing") == 1
+    failures = [r for r in caplog.records if r.getMessage() == "wake test of sweep quiet failed"]
+    assert len(failures) == 1  # asked every second, failing each time: logged once a minute

@@ -184,6 +184,11 @@ def test_a_file_named_xlsx_that_is_no_workbook_says_so_rather_than_blame_the_hea
     assert problem.row == 0 and "内容却不是 Excel 表格" in problem.message
 
 
+def test_a_table_saved_as_text_under_an_xls_name_with_other_columns_is_told_about_its_header():
+    (problem,) = read("编号\t备注\r\n1\t无\r\n".encode("gbk"), "导出.xls").problems
+    assert "没有找到表头" in problem.message
+
+
 def test_a_table_saved_as_text_under_an_xls_name_is_still_read():
     table = read("姓名\t身份证号\t支部\r\n王秀英\t360426199101010071\t甲村\r\n".encode("gbk"), "导出.xls")
     assert not table.problems and table.getter("name")(list(table.rows)[0][1]) == "王秀英"
@@ -302,3 +307,6 @@ def test_a_masked_export_sent_back_gets_one_message_for_the_file_not_one_per_cel
     few = xlsx.Outcome(kind="households", problems=masked[:3])  # a few masked cells: each row is named
     xlsx._masked_file(few)
     assert few.problems == masked[:3]
+    pasted = xlsx.Outcome(kind="households", rows=5000, problems=list(masked))  # 30 masked phones in 5,000 rows
+    xlsx._masked_file(pasted)
+    assert pasted.problems == masked
