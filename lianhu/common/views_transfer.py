@@ -93,7 +93,7 @@ def _export_queryset(request, kind: str, params):
 
 def _described(filters: dict, user) -> dict:
     """The filters an export used, as the audit log should show them: names rather than row numbers,
-    and an ID number searched for masked (the log says who exported whom, never the number itself)."""
+    and a searched ID number or phone masked (the log says who exported whom, never the number itself)."""
     from lianhu.members.models import MemberStatus
     from lianhu.org.models import Branch, Grid
 
