@@ -186,14 +186,11 @@ def read_rows(table: Table, progress=None) -> list[RowRecord]:
 
 
 def _complete_birth(partial: xlsx.PartialDate, id_value: IdNumber | None, problems: list, *, id_refused: bool):
-    """The birth date of a row whose 出生年月 gives no day: the one in its ID number."""
+    """The birth date of a row whose 出生年月 gives no day: the one in its ID number. Without one, the
+    partial date itself, for the registered resident's date to complete (`_merge`)."""
     born = id_value.birth_date if id_value is not None else None
-    if born is None and id_refused:
-        return None  # the ID number's own error stands for both
     if born is None:
-        problems.append(("birth_date", f"出生日期“{partial.text}”只写到{partial.written_to}：请写到日（如 1991-01-01），"
-                                       "或填写身份证号", "error"))
-        return None
+        return None if id_refused else partial  # a refused ID number's own error stands for both
     if not partial.fits(born):
         problems.append(("birth_date", f"出生年月“{partial.text}”与身份证号中的 {born:%Y-%m-%d} 不一致，"
                                        "已按身份证号登记，请核对", "warning"))
@@ -692,6 +689,14 @@ class HouseholdSheet(xlsx.RosterSheet):
     def _merge(r: ResidentDraft, problem) -> ResidentState | None:
         """What the resident will be: the stored record, with every non-blank cell of the file over it."""
         rec, s = r.record, r.stored
+        birth = rec.birth_date
+        if birth.__class__ is xlsx.PartialDate:  # 出生年月 and no ID number to complete it
+            known = s.birth_date if s is not None else None
+            if known is None or not birth.fits(known):
+                problem(rec.row, "birth_date", f"出生日期“{birth.text}”只写到{birth.written_to}，" + (
+                    f"与已登记的 {known:%Y-%m-%d} 不一致" if known else "无法确定是哪一天") + "：请写到日（如 1991-01-01），或填写身份证号")
+                return None
+            birth = known  # the registered day fits: kept
         if s is None:
             gender = rec.gender or (rec.id.gender if rec.id else "") or ""
             if not gender:
@@ -700,7 +705,7 @@ class HouseholdSheet(xlsx.RosterSheet):
             if not rec.relation:
                 problem(rec.row, "relation", "与户主关系不能为空")
                 return None
-            birth = rec.birth_date or (rec.id.birth_date if rec.id else None)
+            birth = birth or (rec.id.birth_date if rec.id else None)
             return ResidentState(None, rec.name, gender, birth, rec.relation, rec.care_tags or (), rec.id_hash,
                                  rec.phone_hash, rec.sensitive_tags or ())
         sensitive = s.sensitive
@@ -709,7 +714,7 @@ class HouseholdSheet(xlsx.RosterSheet):
             if rec.sensitive_tags != current:
                 sensitive = rec.sensitive_tags
         return ResidentState(
-            s.id, rec.name, rec.gender or s.gender, rec.birth_date or s.birth_date, rec.relation or s.relation,
+            s.id, rec.name, rec.gender or s.gender, birth or s.birth_date, rec.relation or s.relation,
             s.care_tags if rec.care_tags is None else rec.care_tags, rec.id_hash or s.id_number_hash,
             rec.phone_hash or s.phone_hash, sensitive,
         )

@@ -236,7 +236,14 @@ def test_a_birth_column_to_the_month_only_takes_the_day_from_the_id_number(world
     unknown_day = dict(name="王小军", relation="孙子", gender="男", birth_date="2015年5月")
     refused = run(world, xlsx_bytes([header, household_row(**family(address="甲村一组9号", id_number="")[0]),
                                       household_row(**unknown_day)], title="甲村"))
-    assert messages(refused) == ["4L:出生日期“2015年5月”只写到月：请写到日（如 1991-01-01），或填写身份证号"]
+    assert messages(refused) == ["4L:出生日期“2015年5月”只写到月，无法确定是哪一天：请写到日（如 1991-01-01），或填写身份证号"]
+
+    # A registered resident, found by name in his household: a 出生年月 that fits his day keeps it.
+    code = Household.objects.get(address="甲村一组8号").code
+    kept = run(world, xlsx_bytes([header, household_row(code=code, name="王军", birth_date="1990.03")], title="甲村"))
+    assert kept.applied and kept.changes == 0 and not kept.problems
+    other = run(world, xlsx_bytes([header, household_row(code=code, name="王军", birth_date="1990.04")], title="甲村"))
+    assert messages(other) == ["3L:出生日期“1990.04”只写到月，与已登记的 1990-03-03 不一致：请写到日（如 1991-01-01），或填写身份证号"]
     typos = [household_row(**family(address="甲村一组9号", birth_date=1960.13)[0]),  # no month 13: unreadable
              household_row(**dict(unknown_day, id_number="360426201505050001"))]  # a bad ID: its own error only
     assert [m.split("：")[0] for m in messages(run(world, xlsx_bytes([header, *typos], title="甲村")))] == [
