@@ -13,6 +13,12 @@ from django.views import generic
 from lianhu.audit.services import client_ip
 
 
+def list_filters(request):
+    """A list page's filters. Its form posts (an ID number searched for stays out of URLs, access logs
+    and history), and the export buttons post the same form; a link with a query string works too."""
+    return request.POST if request.method == "POST" else request.GET
+
+
 def scoped_get_or_404(request, model, pk, action: str = "view", queryset=None):
     if not str(pk).isdigit():
         raise Http404

@@ -26,6 +26,7 @@ from lianhu.org.models import Office
 
 from . import jobs, xlsx
 from .models import ImportJob, ImportStatus
+from .views import list_filters
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
@@ -126,11 +127,10 @@ def _revealable(request, queryset) -> bool:
 def export(request, kind):
     """The list as the user filtered it, in the template's columns, masked unless he may reveal; audited.
 
-    The list pages post their filter form here (an ID number searched for stays out of URLs and
-    logs), so the filters and "masked" come from the form as the list views read them.
+    The list's export buttons post its filter form here: filters and "masked" are read as the list reads them.
     """
     cls = _sheet_class_or_404(kind)
-    params = request.POST if request.method == "POST" else request.GET
+    params = list_filters(request)
     queryset, filters = _export_queryset(request, kind, params)
     offices = list(Office.objects.visible_to(request.user, "view")[:2])
     office = offices[0] if len(offices) == 1 else None

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from lianhu.audit.services import audit_id_lookup, client_ip
 from lianhu.common.models import id_number_hash
 from lianhu.common.validators import looks_like_id_number
-from lianhu.common.views import apply_validation_error, paginate, scoped_get_or_404
+from lianhu.common.views import apply_validation_error, list_filters, paginate, scoped_get_or_404
 from lianhu.org.models import Branch, Household
 
 from . import services
@@ -38,9 +38,7 @@ def member_queryset(user, params) -> tuple:
 
 @login_required
 def member_list(request):
-    # Posted like the households search, so an ID number stays out of URLs and access logs.
-    params = request.POST if request.method == "POST" else request.GET
-    qs, f = member_queryset(request.user, params)
+    qs, f = member_queryset(request.user, list_filters(request))
     link_f = f
     if looks_like_id_number(f["q"]):
         audit_id_lookup(request, f["q"])

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from lianhu.audit.services import audit_id_lookup, client_ip, personal_data_reveal
 from lianhu.common.models import id_number_hash
 from lianhu.common.validators import looks_like_id_number
-from lianhu.common.views import apply_validation_error, paginate, scoped_get_or_404
+from lianhu.common.views import apply_validation_error, list_filters, paginate, scoped_get_or_404
 from lianhu.members.models import LiaisonLink, PartyMember
 from lianhu.members.forms import LinkForm
 from lianhu.dashboard.selectors import liaison_figures
@@ -121,9 +121,7 @@ def household_queryset(user, params) -> tuple:
 
 @login_required
 def household_list(request):
-    # The search form posts, so an ID number typed into it stays out of URLs, access logs and history.
-    params = request.POST if request.method == "POST" else request.GET
-    qs, f = household_queryset(request.user, params)
+    qs, f = household_queryset(request.user, list_filters(request))
     link_f = f
     if looks_like_id_number(f["q"]):
         audit_id_lookup(request, f["q"])
