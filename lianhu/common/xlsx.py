@@ -185,11 +185,10 @@ def date(value) -> dt.date | None:
     if isinstance(value, dt.date):
         return value
     if _is_number(value):
-        whole = float(value).is_integer()
-        if whole and 18800101 <= value <= 21991231:
+        if float(value).is_integer() and 18800101 <= value <= 21991231:
             raw = str(int(value))  # 19910101 typed into a General cell: read as the digits it shows
-        elif 1880 <= value < 2200 or (whole and 188001 <= value <= 219912):
-            raise _no_day(value)  # a year or year-month: as a serial it would be a day of 1905 (or of 2445)
+        elif _year_like(value):
+            raise _no_day(value)  # as a serial it would be a day of 1905 (or of 2445)
         else:
             return _serial(value)
     else:
@@ -229,6 +228,11 @@ class PartialDate(NamedTuple):
 _YEAR_MONTH = re.compile(r"(\d{4})(?:年|[./\-](\d{1,2})|年(\d{1,2})月)?")
 
 
+def _year_like(number) -> bool:
+    """A number that is a year (1991), a year and month (1991.01) or YYYYMM (199101), not a date."""
+    return 1880 <= number < 2200 or (float(number).is_integer() and 188001 <= number <= 219912)
+
+
 def partial_date(value) -> PartialDate | None:
     """The year (and month) of a cell that gives no day, or None when it is something else.
 
@@ -239,12 +243,12 @@ def partial_date(value) -> PartialDate | None:
     if isinstance(value, dt.date):  # a date cell (datetime included)
         return None
     if _is_number(value):
+        if not _year_like(value):
+            return None
+        if value >= 188001:
+            return partial_date(str(int(value)))  # 199101 typed into a General cell
         if abs(value - round(value, 2)) < 1e-6:
             value = round(value, 2)  # 1998.0700000001: how binary floats hold 1998.07
-        if float(value).is_integer() and 188001 <= value <= 219912:
-            return partial_date(str(int(value)))  # 199101 typed into a General cell
-        if not 1880 <= value < 2200:
-            return None
         raw = _number_text(value)
         year, _dot, fraction = raw.partition(".")
         if not fraction:
