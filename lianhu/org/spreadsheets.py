@@ -673,14 +673,15 @@ class HouseholdSheet(xlsx.RosterSheet):
             if r.final is not None and r.final.relation == head:
                 heads.append(r)
                 r.household.heads += 1
+        def kept_in(h: HouseholdDraft) -> list[str]:
+            return kept.get(h.stored["id"], []) if h.stored else []
+
         doubled: dict[int, list[ResidentDraft]] = {}  # by id() of the household draft
         for r in heads:
-            h = r.household
-            if h.heads + len(kept.get(h.stored["id"], ()) if h.stored else ()) > 1:
-                doubled.setdefault(id(h), []).append(r)
+            if r.household.heads + len(kept_in(r.household)) > 1:
+                doubled.setdefault(id(r.household), []).append(r)
         for drafts in doubled.values():
-            h = drafts[0].household
-            names = [r.final.name for r in drafts] + (kept.get(h.stored["id"], []) if h.stored else [])
+            names = [r.final.name for r in drafts] + kept_in(drafts[0].household)
             for r in drafts:
                 problem(r.record.row, "relation", f"本户将有 {len(names)} 位户主（{'、'.join(names)}）："
                                                   "一户只有一位户主，请核对与户主关系", "warning")
