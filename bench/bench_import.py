@@ -222,6 +222,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", default="", help="PostgreSQL URL of a database to create and drop "
                         "(name must contain 'bench'); default: SQLite in a temporary directory")
     parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--fail-over-limit", action="store_true",
+                        help="exit 1 when the import takes longer than the limit (default: report it, exit 0, "
+                             "so that `make bench` goes on to the next benchmark)")
     parser.add_argument("--child", default="", help=argparse.SUPPRESS)
     parser.add_argument("--file", default="", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -263,9 +266,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{step:<9} {r['rows']:>8,} rows {r['seconds']:>7.2f} s {r['rows'] / r['seconds']:>9,.0f} rows/s "
                   f"peak {r['peak_mb']:>5.0f} MB{_cpu_text(r)}", flush=True)
         imported = results["import"]
+        within = imported["seconds"] <= LIMIT_SECONDS[vendor]
         lines = [
             f"{vendor}: {imported['rows']:,} rows imported end to end in {imported['seconds']:.2f} s "
-            f"(limit {LIMIT_SECONDS[vendor]:.0f} s), {imported['rows'] / imported['seconds']:,.0f} rows/s, "
+            f"(limit {LIMIT_SECONDS[vendor]:.0f} s{'' if within else ': OVER THE LIMIT'}), "
+            f"{imported['rows'] / imported['seconds']:,.0f} rows/s, "
             f"peak {imported['peak_mb']:.0f} MB",
             f"  = {imported['seconds'] / results['read']['seconds']:.1f} x calamine's raw read "
             f"({results['read']['rows'] / results['read']['seconds']:,.0f} rows/s)",
@@ -283,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(lines))
         (out / f"import-{vendor}.json").write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n",
                                                    encoding="utf-8")
-        return 0 if imported["seconds"] <= LIMIT_SECONDS[vendor] else 1
+        return 0 if within or not args.fail_over_limit else 1
     finally:
         if "django" in sys.modules:
             from django.db import connections
