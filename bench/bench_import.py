@@ -12,7 +12,7 @@ measurement runs in a fresh child process, so its peak memory (ru_maxrss) is its
 - read: python-calamine's raw read of the sheet (to_python), the floor for any import;
 - import: read + validate + store, as `import_xlsx households FILE` does, in one transaction;
 - reimport: the same file again (every household is found again; zero changes);
-- export: the office's households to xlsx with openpyxl, full (decrypting every ID number and phone);
+- export: the office's households to xlsx with xlsxwriter, full (decrypting every ID number and phone);
 - copy, copy_indexed (PostgreSQL): COPY of the very rows the import stored into empty copies of the
   tables, bare and with the same indexes.
 

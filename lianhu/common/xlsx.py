@@ -7,9 +7,9 @@ columns in any order are all fine. Cells are normalised by the functions below (
 invisible characters, dates in five spellings, ID numbers that Excel turned into numbers …); each
 one either returns a clean value or raises CellError with a Chinese message for the problem list.
 
-Writing uses openpyxl in write-only mode: a template or an export is the data sheet (title row,
-header row, drop-downs fed from a hidden options sheet, ID columns formatted as text) plus an
-instruction sheet. The domain's columns and row binding live in each app's `spreadsheets.py`.
+Writing uses xlsxwriter, row by row (constant_memory): a template or an export is the data sheet
+(title row, header row, drop-downs fed from a hidden options sheet, ID columns formatted as text)
+plus an instruction sheet. The domain's columns and row binding live in each app's `spreadsheets.py`.
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ import csv
 import datetime as dt
 import gc
 import io
+import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from itertools import islice
@@ -30,12 +32,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
 from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
+import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name
 
 from .validators import IdNumber, clean_text, normalize_phone, parse_id_number
 
@@ -548,7 +547,7 @@ class Table:
     def problem(self, row: int, key: str, message: str, level: str = "error") -> Problem:
         column = self.index.get(key)
         p = Problem(row=row, column=self.labels.get(key, ""), message=message, level=level,
-                    letter=get_column_letter(column + 1) if column is not None else "")
+                    letter=xl_col_to_name(column) if column is not None else "")
         return p
 
     def getter(self, key: str) -> Callable[[list], object]:
@@ -720,83 +719,116 @@ def read_grid(data: bytes, sheet: str) -> list[list]:
 # Writing
 
 
-HEADER_FILL = PatternFill("solid", fgColor="F3EFE9")
-ERROR_FILL = PatternFill("solid", fgColor="FDECEA")
-BOLD = Font(bold=True)
-REQUIRED_FONT = Font(bold=True, color="B71C1C")
-TITLE_FONT = Font(bold=True, size=14)
+# Cell formats by name, made once per workbook (xlsxwriter keeps one record per distinct format).
+FORMATS = {
+    "title": {"bold": True, "font_size": 14},
+    "header": {"bold": True, "bg_color": "#F3EFE9"},
+    "required": {"bold": True, "font_color": "#B71C1C", "bg_color": "#F3EFE9"},
+    "bold": {"bold": True},
+    "text": {"num_format": TEXT_FORMAT},
+    "date": {"num_format": DATE_FORMAT},
+    "datetime": {"num_format": "yyyy-mm-dd hh:mm:ss"},
+    "time": {"num_format": "hh:mm:ss"},
+    "wrap": {"text_wrap": True, "valign": "top"},
+    "bad": {"bg_color": "#FDECEA"},
+    "bad_text": {"bg_color": "#FDECEA", "num_format": TEXT_FORMAT},
+    "message": {"font_color": "#B71C1C"},
+}
+_INVALID_SHEET_NAME = re.compile(r"[\[\]:*?/\\]")
 
 
-def _styled(ws, value, *, font=None, fill=None, number_format=None, wrap=False) -> WriteOnlyCell:
-    cell = WriteOnlyCell(ws, value=value)
-    if font is not None:
-        cell.font = font
-    if fill is not None:
-        cell.fill = fill
-    if number_format is not None:
-        cell.number_format = number_format
-    if wrap:
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    return cell
+@contextmanager
+def _workbook(out) -> Iterator[tuple[xlsxwriter.Workbook, dict]]:
+    """An xlsxwriter workbook on a path or a binary stream, with FORMATS, written row by row.
+
+    Every value is written by its type (`_write_row`): a text cell that begins with "=" stays text,
+    never a formula, and text that looks like a link is not made one.
+    """
+    target = os.fspath(out) if isinstance(out, os.PathLike) else out
+    with xlsxwriter.Workbook(target, {"constant_memory": True, "strings_to_formulas": False,
+                                      "strings_to_urls": False}) as workbook:
+        yield workbook, {name: workbook.add_format(spec) for name, spec in FORMATS.items()}
+
+
+def _write_row(ws, r: int, values: Sequence, formats: dict, cell_formats: Sequence | None = None) -> None:
+    """One row of plain values: text, numbers, booleans and dates each as Excel's own kind of cell;
+    None and "" leave the cell empty. `cell_formats`, when given, holds a format (or None) per value."""
+    write_string, write_number = ws.write_string, ws.write_number
+    for c, value in enumerate(values):
+        style = cell_formats[c] if cell_formats is not None and c < len(cell_formats) else None
+        kind = value.__class__
+        if kind is str:
+            if value:
+                write_string(r, c, value, style)
+            elif style is not None:
+                ws.write_blank(r, c, None, style)
+        elif kind is int or kind is float:
+            write_number(r, c, value, style)
+        elif value is None:
+            if style is not None:
+                ws.write_blank(r, c, None, style)
+        elif kind is bool:
+            ws.write_boolean(r, c, value, style)
+        elif isinstance(value, dt.datetime):
+            ws.write_datetime(r, c, value, style or formats["datetime"])
+        elif isinstance(value, dt.date):
+            ws.write_datetime(r, c, value, style or formats["date"])
+        elif isinstance(value, (dt.time, dt.timedelta)):
+            ws.write_datetime(r, c, value, style or formats["time"])
+        else:
+            write_string(r, c, str(value), style)
 
 
 def write_workbook(out, *, sheet_name: str, title: str, columns: Sequence[Column], rows: Iterable[list],
                    options: dict[str, list[str]], instructions: Sequence[str], required: Sequence[str] = (),
                    blank_rows: int = 2000) -> int:
     """Write a data sheet (title row, header row, rows) with drop-downs and an instruction sheet; return rows written."""
-    workbook = Workbook(write_only=True)
-    ws = workbook.create_sheet(sheet_name)
-    for i, column in enumerate(columns, start=1):
-        dim = ws.column_dimensions[get_column_letter(i)]
-        dim.width = column.width
-        if column.text_format:
-            dim.number_format = TEXT_FORMAT  # new cells typed into the column stay text
-    ws.freeze_panes = "A3"
-    ws.append([_styled(ws, title, font=TITLE_FONT)])
-    ws.append([_styled(ws, c.header, font=REQUIRED_FONT if c.key in required else BOLD, fill=HEADER_FILL)
-               for c in columns])
-    count = 0
-    for values in rows:
-        # Values go in as they are: an ID number written as a string is a text cell already, and
-        # styling each cell would make a 100k-row export three times slower.
-        ws.append(values)
-        count += 1
+    with _workbook(out) as (workbook, formats):
+        ws = workbook.add_worksheet(sheet_name)
+        for i, column in enumerate(columns):
+            # New cells typed into an ID, phone or code column stay text.
+            ws.set_column(i, i, column.width, formats["text"] if column.text_format else None)
+        ws.freeze_panes(2, 0)
+        ws.write_string(0, 0, title, formats["title"])
+        for i, c in enumerate(columns):
+            ws.write_string(1, i, c.header, formats["required" if c.key in required else "header"])
+        count = 0
+        for count, values in enumerate(rows, start=1):
+            _write_row(ws, count + 1, values, formats)
 
-    lists = workbook.create_sheet("选项")
-    names = [c.options for c in columns if c.options and options.get(c.options)]
-    names = list(dict.fromkeys(names))
-    longest = max((len(options[n]) for n in names), default=0)
-    for r in range(longest):
-        lists.append([options[n][r] if r < len(options[n]) else None for n in names])
-    last_row = 2 + count + blank_rows
-    for i, column in enumerate(columns, start=1):
-        if column.options not in names:
-            continue
-        col = get_column_letter(names.index(column.options) + 1)
-        dv = DataValidation(type="list", formula1=f"'选项'!${col}$1:${col}${len(options[column.options])}",
-                            allow_blank=True, showErrorMessage=not column.free_options)
-        dv.error = f"请从下拉列表中选择{column.header}"
-        dv.add(f"{get_column_letter(i)}3:{get_column_letter(i)}{last_row}")
-        ws.data_validations.append(dv)
-    lists.sheet_state = "hidden"
+        # Drop-downs read their choices from a hidden sheet: a list typed into the rule itself is
+        # limited to 255 characters, too few for an office's grids.
+        lists = workbook.add_worksheet("选项")
+        names = list(dict.fromkeys(c.options for c in columns if c.options and options.get(c.options)))
+        for n, name in enumerate(names):
+            for r, value in enumerate(options[name]):
+                lists.write_string(r, n, value)
+        for i, column in enumerate(columns):
+            if column.options not in names:
+                continue
+            col = xl_col_to_name(names.index(column.options))
+            ws.data_validation(2, i, 1 + count + blank_rows, i, {
+                "validate": "list", "source": f"='选项'!${col}$1:${col}${len(options[column.options])}",
+                "ignore_blank": True, "show_error": not column.free_options,
+                "error_message": f"请从下拉列表中选择{column.header}"})
+        lists.hide()
 
-    guide = workbook.create_sheet("填写说明")
-    guide.column_dimensions["A"].width = 100
-    for line in instructions:
-        guide.append([_styled(guide, line, wrap=True)])
-    guide.append([])
-    guide.append([_styled(guide, "各列说明", font=BOLD)])
-    for column in columns:
-        parts = [column.header + ("（必填）" if column.key in required else "")]
-        if column.aliases:
-            parts.append("也可写作：" + "、".join(column.aliases))
-        if column.note:
-            parts.append(column.note)
-        if column.options and options.get(column.options):
-            shown = options[column.options]
-            parts.append("可选：" + "、".join(shown[:30]) + ("……" if len(shown) > 30 else ""))
-        guide.append([_styled(guide, "；".join(parts), wrap=True)])
-    workbook.save(out)
+        guide = workbook.add_worksheet("填写说明")
+        guide.set_column(0, 0, 100)
+        lines = [(line, formats["wrap"]) for line in instructions] + [("", None), ("各列说明", formats["bold"])]
+        for column in columns:
+            parts = [column.header + ("（必填）" if column.key in required else "")]
+            if column.aliases:
+                parts.append("也可写作：" + "、".join(column.aliases))
+            if column.note:
+                parts.append(column.note)
+            if column.options and options.get(column.options):
+                shown = options[column.options]
+                parts.append("可选：" + "、".join(shown[:30]) + ("……" if len(shown) > 30 else ""))
+            lines.append(("；".join(parts), formats["wrap"]))
+        for r, (line, style) in enumerate(lines):
+            if line:
+                guide.write_string(r, 0, line, style)
     return count
 
 
@@ -807,36 +839,31 @@ def write_annotated(out, data: bytes, table: Table, problems: Sequence[Problem],
         by_row.setdefault(p.row, []).append(p)
     grid = read_grid(data, table.sheet) if table.sheet else []
     width = max((len(r) for r in grid), default=0)
-    workbook = Workbook(write_only=True)
-    ws = workbook.create_sheet((table.sheet or "Sheet1")[:31])
-    ws.column_dimensions[get_column_letter(width + 1)].width = 60
     text_columns = {i for key, i in table.index.items() if key in ("id_number", "phone", "code", "member_id_number")}
-    for r, cells in enumerate(grid, start=1):
-        cells = list(cells) + [""] * (width - len(cells))
-        row_problems = by_row.get(r)
-        if r == table.header_row:
-            ws.append([_styled(ws, v, font=BOLD, fill=HEADER_FILL) for v in cells]
-                      + [_styled(ws, "错误说明", font=REQUIRED_FONT, fill=HEADER_FILL)])
-        elif row_problems:
-            marked = {p.letter for p in row_problems}
-            values = []
-            for i, v in enumerate(cells):
-                bad = get_column_letter(i + 1) in marked
-                values.append(_styled(ws, v, fill=ERROR_FILL if bad else None,
-                                      number_format=TEXT_FORMAT if i in text_columns else None))
-            message = "；".join(f"{p.column + '：' if p.column else ''}{p.message}" for p in row_problems)
-            values.append(_styled(ws, message, font=Font(color="B71C1C")))
-            ws.append(values)
-        else:
-            ws.append(cells)
-    whole = by_row.get(0)
-    if whole or note:
-        extra = workbook.create_sheet("整体问题")
-        for p in whole or ():
-            extra.append([p.message])
-        if note:
-            extra.append([note])
-    workbook.save(out)
+    with _workbook(out) as (workbook, formats):
+        ws = workbook.add_worksheet(_INVALID_SHEET_NAME.sub("_", table.sheet or "Sheet1")[:31])
+        for i in sorted(text_columns):
+            ws.set_column(i, i, None, formats["text"])  # a corrected ID number typed in stays text
+        ws.set_column(width, width, 60)
+        for r, cells in enumerate(grid):
+            row_problems = by_row.get(r + 1)
+            if r + 1 == table.header_row:
+                _write_row(ws, r, [*cells, *[""] * (width - len(cells)), "错误说明"], formats,
+                           [formats["header"]] * width + [formats["required"]])
+            elif row_problems:
+                marked = {p.letter for p in row_problems}
+                styles = [(formats["bad_text"] if i in text_columns else formats["bad"])
+                          if xl_col_to_name(i) in marked else None for i in range(width)]
+                message = "；".join(f"{p.column + '：' if p.column else ''}{p.message}" for p in row_problems)
+                _write_row(ws, r, [*cells, *[""] * (width - len(cells)), message], formats,
+                           [*styles, formats["message"]])
+            else:
+                _write_row(ws, r, cells, formats)
+        whole = [p.message for p in by_row.get(0, ())] + ([note] if note else [])
+        if whole:
+            extra = workbook.add_worksheet("整体问题")
+            for r, message in enumerate(whole):
+                extra.write_string(r, 0, message)
 
 
 # ---------------------------------------------------------------------------------------------

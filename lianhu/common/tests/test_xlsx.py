@@ -243,6 +243,19 @@ def test_the_template_has_drop_downs_text_id_columns_and_instructions():
     assert "一行一位居民" in [r[0].value for r in book["填写说明"].iter_rows()]
 
 
+def test_values_are_written_as_their_own_kind_of_cell_and_text_never_becomes_a_formula():
+    buffer = io.BytesIO()
+    row = ["=HYPERLINK(\"http://x.cn\",\"点我\")", "http://x.cn", dt.date(1991, 1, 1), 3, 2.5, None, ""]
+    xlsx.write_workbook(buffer, sheet_name="户籍", title="甲办事处户籍", columns=COLUMNS, rows=[row], options={},
+                        instructions=[])
+    ws = load_workbook(io.BytesIO(buffer.getvalue()))["户籍"]
+    cells = list(ws[3])
+    assert cells[0].data_type == "s" and cells[0].value == row[0]  # a name typed as "=..." stays a name
+    assert cells[1].value == "http://x.cn" and cells[1].hyperlink is None
+    assert cells[2].value.date() == dt.date(1991, 1, 1) and cells[2].number_format == "yyyy-mm-dd"
+    assert (cells[3].value, cells[4].value) == (3, 2.5) and cells[5].value is None and cells[6].value is None
+
+
 def test_the_problem_download_is_the_users_sheet_with_an_error_column():
     data = households_file(household_row(name="王秀英", id_number=360426199101010071), merges=["A1:S1"])
     table = read(data)
@@ -253,7 +266,9 @@ def test_the_problem_download_is_the_users_sheet_with_an_error_column():
     assert ws["A1"].value == "甲村户籍台账"
     assert ws.cell(2, 20).value == "错误说明"
     assert ws.cell(3, 20).value == "身份证号：身份证号存成了数字"
-    assert ws["M3"].fill.fgColor.rgb.endswith("FDECEA")
+    assert ws["M3"].fill.fgColor.rgb.endswith("FDECEA") and ws["M3"].number_format == "@"
+    assert ws["B3"].fill.fgColor.rgb in (None, "00000000")  # only the cells in question are shaded
+    assert ws.column_dimensions["M"].number_format == "@"  # a corrected ID number typed in stays text
 
 
 def test_a_column_is_normalised_once_per_distinct_value_and_refusals_keep_their_positions():
