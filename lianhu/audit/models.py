@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 
+from lianhu.common.masking import mask_digit_runs
 from lianhu.common.scoping import Scope, ScopedManager
 
 
@@ -67,7 +68,7 @@ class AuditEntry(models.Model):
         if "import" in d:
             counts = "；".join(f"{entity} " + "、".join(f"{COUNT_LABELS.get(k, k)} {n:,}" for k, n in c.items() if n)
                               for entity, c in (d.get("counts") or {}).items() if any(c.values()))
-            file = f"（{d['file']}）" if d.get("file") else ""
+            file = f"（{mask_digit_runs(d['file'])}）" if d.get("file") else ""  # also in older entries
             return f"{SHEET_LABELS.get(d['import'], d['import'])}{file}：{counts or '没有改动'}"
         if "id_number" in d:
             return f"身份证号 {d['id_number']}"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from django.conf import settings
 from django.db import models
 
@@ -90,24 +88,15 @@ def personal_data_reveal(*, user, obj: models.Model, field: str, ip: str | None 
     return value
 
 
-_LONG_DIGITS = re.compile(r"\d{7,}")
-
-
 def masked_search(raw: str) -> str:
     """What someone searched for, as the log keeps it: an ID number masked, and so is any run of 7 or
     more digits in other text (an ID number without its check digit, a phone number)."""
-    from lianhu.common.masking import mask_id_number
+    from lianhu.common.masking import mask_digit_runs, mask_id_number
     from lianhu.common.validators import clean_text, looks_like_id_number
 
     if looks_like_id_number(raw):
         return mask_id_number(clean_text(raw).upper())
-    return _LONG_DIGITS.sub(_mask_digits, clean_text(raw))
-
-
-def _mask_digits(match: re.Match) -> str:
-    digits = match[0]
-    head, tail = (3, 4) if len(digits) >= 11 else (2, 2)  # 139****5678, as phones are shown
-    return digits[:head] + "*" * (len(digits) - head - tail) + digits[-tail:]
+    return mask_digit_runs(clean_text(raw))
 
 
 def audit_id_lookup(request, raw: str) -> None:

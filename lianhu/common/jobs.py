@@ -18,6 +18,7 @@ from django.utils import timezone
 from lianhu.audit.models import Action
 from lianhu.audit.services import audit_log
 
+from .masking import mask_digit_runs
 from .models import ImportJob, ImportStatus
 from .sweeps import sweep
 
@@ -145,7 +146,7 @@ def audit_import(outcome, *, office, actor, ip: str | None = None, job: ImportJo
                  source: str = "web") -> None:
     """One summary entry per import, written in the import's own transaction."""
     audit_log(actor=actor, action=Action.IMPORT, obj=job, ip=ip, office_id=office.pk,
-              detail={"import": outcome.kind, "file": outcome.filename, "rows": outcome.rows, "counts": outcome.counts,
+              detail={"import": outcome.kind, "file": mask_digit_runs(outcome.filename), "rows": outcome.rows, "counts": outcome.counts,
                       "source": source})
 
 

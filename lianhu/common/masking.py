@@ -1,5 +1,9 @@
 """How personal data looks when it is not revealed: 410***********1234, 138****1234, 张*."""
 
+import re
+
+_LONG_DIGITS = re.compile(r"\d{7,}")
+
 
 def mask_id_number(value: str) -> str:
     if not value:
@@ -32,3 +36,15 @@ def mask_name(value: str) -> str:
     if not value:
         return ""
     return value[0] + "*" * max(1, len(value) - 1)
+
+
+def mask_digit_runs(text: str) -> str:
+    """Free text (a search, a file's name) with every run of 7 or more digits masked as a phone is:
+    an ID number, with or without its check digit, or a phone number typed into it is not kept."""
+    return _LONG_DIGITS.sub(_mask_digits, text)
+
+
+def _mask_digits(match: re.Match) -> str:
+    digits = match[0]
+    head, tail = (3, 4) if len(digits) >= 11 else (2, 2)  # 139****5678, as phones are shown
+    return digits[:head] + "*" * (len(digits) - head - tail) + digits[-tail:]

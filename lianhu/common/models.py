@@ -8,7 +8,7 @@ from django.db import models
 
 from . import bulk, crypto
 from .scoping import Scope, ScopedManager
-from .masking import mask_id_number, mask_phone
+from .masking import mask_digit_runs, mask_id_number, mask_phone
 from .validators import clean_text, normalize_phone, parse_id_number
 
 
@@ -176,8 +176,8 @@ class ImportJob(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["status", "updated_at"], name="importjob_status_updated")]
 
-    def __str__(self):
-        return f"{self.get_kind_display()} {self.filename}"
+    def __str__(self):  # as the audit log keeps it: an ID number or phone in the file's name masked
+        return f"{self.get_kind_display()} {mask_digit_runs(self.filename)}"
 
     def set_content(self, data: bytes) -> None:
         self.content = crypto.encrypt_bytes(data)

@@ -247,6 +247,25 @@ def test_an_old_export_entry_with_a_number_in_clear_is_shown_masked(world):
     assert AuditEntry.objects.get().summary.endswith("筛选 搜索：360***********0071")
 
 
+def test_an_import_of_a_file_named_after_someone_logs_the_name_without_his_numbers(world, client_for):
+    client = client_for(world.secretary_a)
+    upload(client, households_file(new_household()), name="王建国360426199101010071电话13912345678.xlsx")
+    job = job_of(world)
+    client.post(reverse("transfer:job_confirm", args=[job.pk]))
+    entry = AuditEntry.objects.get(action=Action.IMPORT)
+    kept = "王建国360***********0071电话139****5678.xlsx"
+    assert entry.detail["file"] == kept and entry.object_repr.endswith(kept) and kept in entry.summary
+    assert "360426199101010071" not in client_for(world.office_admin).get(reverse("audit:audit_list")).content.decode()
+
+
+def test_an_old_import_entry_with_a_number_in_its_file_name_is_shown_masked(world):
+    from lianhu.audit.services import audit_log
+
+    audit_log(actor=world.office_admin, action=Action.IMPORT, detail={
+        "import": "households", "file": "13912345678.xlsx", "rows": 1, "counts": {}})
+    assert AuditEntry.objects.get().summary == "户籍（139****5678.xlsx）：没有改动"
+
+
 def test_an_export_is_full_for_those_who_may_reveal_masked_otherwise_and_always_audited(world, client_for):
     url = reverse("transfer:export", args=["households"])
     full = workbook(client_for(world.secretary_a).get(url)).worksheets[0]
