@@ -72,6 +72,7 @@ def _record(job: ImportJob, outcome) -> None:
     job.sheet = outcome.sheet or job.sheet
     job.rows = outcome.rows or job.rows
     job.problems = [p.as_dict() for p in outcome.problems[:PROBLEM_LIMIT]]
+    job.updates = [list(u) for u in outcome.updates]
     job.error_count = len(outcome.errors)
     job.warning_count = len(outcome.problems) - job.error_count
 

@@ -161,6 +161,7 @@ class ImportJob(models.Model):
     notes = models.JSONField("说明", default=list, blank=True)
     ignored = models.JSONField("未识别的列", default=list, blank=True)
     problems = models.JSONField("问题", default=list, blank=True)
+    updates = models.JSONField("将更新的行", default=list, blank=True)  # [row, record, change], at most UPDATE_LIMIT
     error_count = models.PositiveIntegerField("错误数", default=0)
     warning_count = models.PositiveIntegerField("提醒数", default=0)
     message = models.TextField("结果说明", blank=True)

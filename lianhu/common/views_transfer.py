@@ -195,7 +195,8 @@ def job_detail(request, pk):
     return render(request, "transfer/job.html", {
         "job": job, "sheet": xlsx.sheet_class(job.kind), "errors": errors[:SHOWN_PROBLEMS],
         "warnings": warnings[:SHOWN_PROBLEMS], "more_errors": max(0, job.error_count - SHOWN_PROBLEMS),
-        "counts": _count_rows(job.counts),
+        "counts": _count_rows(job.counts), "updates": job.updates[:SHOWN_PROBLEMS],
+        "more_updates": len(job.updates) >= min(SHOWN_PROBLEMS, xlsx.UPDATE_LIMIT),
     })
 
 

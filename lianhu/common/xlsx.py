@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import gc
+import heapq
 import io
 import os
 import re
@@ -870,9 +871,20 @@ def write_annotated(out, data: bytes, table: Table, problems: Sequence[Problem],
 # Imports and exports of a domain sheet
 
 
+UPDATE_LIMIT = 500  # updated rows listed with what changes in them; the counts cover every row
+
+
+class Update(NamedTuple):
+    """A row that changes a registered record, and what it changes (names of columns, never values)."""
+
+    row: int
+    record: str  # 户 410173001001000012, 居民 王建国, 党员 李明
+    change: str  # 联系电话、关爱标签; or what happens: 改由张三联系
+
+
 @dataclass
 class Outcome:
-    """What an import would do (or did): counts per kind of row, problems, notes."""
+    """What an import would do (or did): counts per kind of row, problems, notes, the rows that update."""
 
     kind: str
     filename: str = ""
@@ -882,6 +894,7 @@ class Outcome:
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
+    updates: list[Update] = field(default_factory=list)  # in row order, at most UPDATE_LIMIT
     applied: bool = False
     plan: object = None
 
@@ -900,6 +913,11 @@ class Outcome:
     def count(self, entity: str, what: str, n: int = 1) -> None:
         bucket = self.counts.setdefault(entity, {"created": 0, "updated": 0, "unchanged": 0})
         bucket[what] = bucket.get(what, 0) + n
+
+    def list_updates(self, *sources: Iterable[Update]) -> None:
+        """The first UPDATE_LIMIT updates by row, from sources each in row order: lazy ones are only
+        read that far, so a file that changes 100k rows costs no more than one that changes 500."""
+        self.updates = list(islice(heapq.merge(self.updates, *sources, key=itemgetter(0)), UPDATE_LIMIT))
 
     def summary_lines(self) -> list[str]:
         words = {"created": "新增", "updated": "更新", "unchanged": "不变", "ended": "结束"}
@@ -957,6 +975,13 @@ class RosterSheet:
         raise NotImplementedError
 
     # Shared.
+    def changed_columns(self, stored: dict, final: dict, fields: dict[str, str]) -> str:
+        """The headers of the columns whose value changes, in the sheet's order, as a preview lists
+        them: 联系电话、关爱标签. `fields` maps each compared field to its column's key (id_number_hash
+        → id_number)."""
+        changed = {key for f, key in fields.items() if stored[f] != final[f]}
+        return "、".join(c.header for c in self.columns if c.key in changed)
+
     @cached_property
     def title(self) -> str:
         return f"{self.office.name if self.office else ''}{self.label}"

@@ -37,6 +37,9 @@ REASONS = {**{xlsx.compact(r.label): r.value for r in ExemptReason}, **{r.value:
            "外出": ExemptReason.AWAY}
 MEMBER_FIELDS = ("branch_id", "grid_id", "name", "gender", "birth_date", "joined_party_on", "address", "lng", "lat",
                  "status", "capacity", "exempt_reason", "exempt_since", "exempt_approved_by", "post")
+# What a preview compares, field by field, and the column each field is shown as.
+MEMBER_CHANGES = {f: f.removesuffix("_id") for f in MEMBER_FIELDS} | {"id_number_hash": "id_number",
+                                                                     "phone_hash": "phone"}
 SEALED_FIELDS = ("id_number_cipher", "id_number_hash", "id_number_masked", "phone_cipher", "phone_hash", "phone_masked")
 NEW_MEMBER = {"id": None, "branch_id": None, "grid_id": None, "name": "", "gender": "", "birth_date": None,
               "joined_party_on": None, "address": "", "lng": None, "lat": None, "status": MemberStatus.ACTIVE,
@@ -247,6 +250,9 @@ class MemberSheet(_OfficeSheet):
                     plan["released"].append(d)
             else:
                 outcome.count("党员", "unchanged")
+        outcome.list_updates(
+            xlsx.Update(d.row, f"党员 {d.name}", self.changed_columns(d.stored, d.final, MEMBER_CHANGES))
+            for d in plan["changed"])
         released = sum(d.load for d in plan["released"])
         if released:
             outcome.count("联系关系", "ended", released)
@@ -583,6 +589,10 @@ class LinkSheet(_OfficeSheet):
                 outcome.count("联系关系", "unchanged")
         outcome.count("联系关系", "created", len(ok))
         outcome.count("联系关系", "ended", len(plan["ended"]))
+        outcome.list_updates(
+            xlsx.Update(d.row, f"户 {d.code}", f"改由党员{d.member['name']}联系"
+                        + (f"（原为{by_id[d.current['member_id']]['name']}）" if d.current["member_id"] in by_id else ""))
+            for d in plan["ended"])
         if plan["ended"]:
             outcome.notes.append(f"{len(plan['ended'])} 户改由新的党员联系，原联系关系结束（历史保留）")
         outcome.problems.sort(key=lambda p: (p.row, p.letter))

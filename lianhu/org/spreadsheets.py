@@ -53,6 +53,11 @@ HOUSEHOLD_KEYS = ("branch", "grid", "address", "villager_group", "self_built", "
 RESIDENT_KEYS = ("name", "relation", "gender", "birth_date", "id_number", "phone", "care_tags", "sensitive_tags")
 HOUSEHOLD_FIELDS = ("branch_id", "grid_id", "address", "villager_group", "self_built", "floors", "built_year", "lng",
                     "lat", "notes")
+# What a preview compares, field by field, and the column each field is shown as.
+HOUSEHOLD_CHANGES = {f: f.removesuffix("_id") for f in HOUSEHOLD_FIELDS}
+RESIDENT_CHANGES = {"name": "name", "relation": "relation", "gender": "gender", "birth_date": "birth_date",
+                    "id_number_hash": "id_number", "phone_hash": "phone", "care_tags": "care_tags",
+                    "sensitive": "sensitive_tags"}
 RESIDENT_FIELDS = ("name", "name_initials", "gender", "birth_date", "relation", "care_tags", "sensitive_tags_cipher",
                    "id_number_cipher", "id_number_hash", "id_number_masked", "phone_cipher", "phone_hash",
                    "phone_masked")
@@ -409,6 +414,12 @@ class HouseholdSheet(xlsx.RosterSheet):
         plan.new_households, plan.changed_households = _split(outcome, "户", (h for h in households if not h.bad))
         plan.new_residents, plan.changed_residents = _split(
             outcome, "居民", (r for r in residents if r.final is not None and not r.household.bad))
+        outcome.list_updates(
+            (xlsx.Update(h.row, f"户 {h.code}", self.changed_columns(h.stored, h.final, HOUSEHOLD_CHANGES))
+             for h in plan.changed_households),
+            (xlsx.Update(r.record.row, f"居民 {r.final.name}",
+                         self.changed_columns(r.stored._asdict(), r.final._asdict(), RESIDENT_CHANGES))
+             for r in plan.changed_residents))
         problems.sort(key=lambda p: (p.row, p.letter))
         outcome.plan = plan
         return outcome

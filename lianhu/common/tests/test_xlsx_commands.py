@@ -43,7 +43,15 @@ def test_a_clean_file_is_applied_and_audited_as_the_command(world, village_file)
     entry = AuditEntry.objects.get(detail__import="households")
     assert entry.actor is None and entry.detail["source"].startswith("command")
     again = command("import_xlsx", "households", str(village_file), "--office", world.office.name)
-    assert "居民：新增 0，更新 0，不变 1" in again
+    assert "居民：新增 0，更新 0，不变 1" in again and "更新 第" not in again
+
+
+def test_a_dry_run_lists_the_rows_that_update_and_the_columns_they_change(world, village_file, tmp_path):
+    command("import_xlsx", "households", str(village_file), "--office", world.office.name)
+    changed = tmp_path / "改电话.xlsx"
+    changed.write_bytes(households_file(dict(name="王建国", relation="户主", id_number=HEAD, phone="13800001111")))
+    out = command("import_xlsx", "households", str(changed), "--office", world.office.name, "--dry-run")
+    assert "  更新 第 3 行 居民 王建国：联系电话" in out and "13800001111" not in out
 
 
 def test_a_file_with_problems_fails_with_the_problem_list_and_the_annotated_sheet(world, tmp_path):

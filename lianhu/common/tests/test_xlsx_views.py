@@ -101,6 +101,20 @@ def test_an_upload_is_previewed_and_written_only_when_confirmed(world, client_fo
     assert "户籍（户籍.xlsx）：户 新增 1；居民 新增 1" in audit_page
 
 
+def test_the_preview_lists_the_rows_a_file_updates_and_the_page_says_so_again_once_applied(world, client_for):
+    client = client_for(world.secretary_a)
+    upload(client, households_file(new_household()))
+    client.post(reverse("transfer:job_confirm", args=[job_of(world).pk]))
+    upload(client, households_file(new_household(phone="13800001111", care_tags="独居老人")))
+    job = ImportJob.objects.filter(created_by=world.secretary_a).first()
+
+    page = client.get(reverse("transfer:job_detail", args=[job.pk])).content.decode()
+    assert "将更新的行：1 行" in page and "<td>居民 王建国</td><td>联系电话、关爱标签</td>" in page
+    assert "13800001111" not in page
+    client.post(reverse("transfer:job_confirm", args=[job.pk]))
+    assert "已更新的行：1 行" in client.get(reverse("transfer:job_detail", args=[job.pk])).content.decode()
+
+
 @pytest.mark.parametrize("inline_rows, status", [(2000, ImportStatus.VALIDATING), (0, ImportStatus.QUEUED)])
 def test_only_a_file_too_big_to_check_at_once_is_queued_for_the_worker(world, monkeypatch, inline_rows, status):
     monkeypatch.setattr(jobs, "INLINE_ROWS", inline_rows)

@@ -111,6 +111,13 @@ def test_marking_a_member_exempt_by_file_releases_his_households(world):
     assert (world.member_a.status, world.member_a.exempt_reason, world.member_a.post) == ("exempt", "老", "政策宣传岗")
 
 
+def test_the_preview_lists_the_members_a_file_updates_with_the_columns_it_changes(world):
+    outcome = members(world, member_row(branch="甲村", name="李建国", capacity=9, post="政策宣传岗"),
+                      member_row(branch="甲村", name="周新民", id_number=NEW_ID), apply=False)
+    assert outcome.ok, errors(outcome)
+    assert outcome.updates == [xlsx.Update(3, "党员 李建国", "设岗定责、可联系户数")]  # the new member is counted, not listed
+
+
 def test_capacity_cannot_drop_below_the_households_already_linked(world):
     make_link(world.member_a, make_household(world.grid_a))
     outcome = members(world, member_row(branch="甲村", name="李建国", capacity=1))
@@ -177,6 +184,9 @@ def test_households_a_member_gives_up_in_the_file_free_his_places(world):
     assert outcome.counts["联系关系"] == {"created": 2, "updated": 0, "unchanged": 0, "ended": 2}
     old = LiaisonLink.objects.get(pk=world.link_a.pk)
     assert (old.ended_on, old.end_reason) == (dt.date(2026, 11, 2), "reassigned")
+    assert outcome.updates == [  # the rows that move a household, and from whom
+        xlsx.Update(3, f"户 {world.household_a2.code}", "改由党员李建国联系（原为陈满）"),
+        xlsx.Update(4, f"户 {world.household_a.code}", "改由党员陈满联系（原为李建国）")]
 
 
 def test_a_member_of_another_branch_cannot_link_the_household(world):

@@ -1,6 +1,7 @@
 """The households file: one row per resident, the way villages keep 户籍 sheets."""
 
 import io
+import itertools
 
 import pytest
 
@@ -175,6 +176,35 @@ def test_blank_cells_keep_what_is_stored_and_wu_clears_tags(world):
     head = Resident.objects.get(name="王建国")
     assert head.care_tags == [] and head.reveal_phone() == "13800001111"
     assert head.reveal_sensitive_tags() == ["低保"] and str(head.birth_date) == "1960-01-01"  # blank cells kept
+
+
+def test_the_preview_lists_each_row_that_updates_a_record_with_the_columns_it_changes(world):
+    run(world, households_file(*family()))
+    code = Household.objects.get(address="甲村一组8号").code
+    rows = [dict(code=code, address="甲村一组10号", name="王建国", id_number=HEAD, phone="13800001111", care_tags="无"),
+            dict(code=code, name="李秀英", id_number=WIFE),
+            dict(code=code, name="王军", id_number=SON, sensitive_tags="残疾人")]
+
+    outcome = run(world, households_file(*rows), apply=False)
+
+    assert outcome.ok, messages(outcome)
+    assert outcome.updates == [xlsx.Update(3, f"户 {code}", "住址"), xlsx.Update(3, "居民 王建国", "联系电话、关爱标签"),
+                               xlsx.Update(5, "居民 王军", "敏感标签")]  # 李秀英 changes nothing: not listed
+    assert not any("13800001111" in u.change or "残疾人" in u.change for u in outcome.updates)  # names of columns only
+
+
+def test_only_the_first_updates_by_row_are_listed_and_the_rest_never_worked_out(world):
+    outcome = xlsx.Outcome(kind="households")
+    worked_out = []
+
+    def updates(start):
+        for row in itertools.count(start, 2):
+            worked_out.append(row)
+            yield xlsx.Update(row, "居民", "姓名")
+
+    outcome.list_updates(updates(3), updates(4))
+    assert [u.row for u in outcome.updates] == list(range(3, 3 + xlsx.UPDATE_LIMIT))
+    assert len(worked_out) <= xlsx.UPDATE_LIMIT + 2
 
 
 def test_rows_of_one_household_must_agree(world):

@@ -21,6 +21,7 @@ from lianhu.common import xlsx
 from lianhu.common.jobs import audit_import
 from lianhu.org.models import Office
 
+UPDATE_PRINT_LIMIT = 20  # rows that update a registered record, with the columns they change
 PRINT_LIMIT = 200
 
 
@@ -95,6 +96,10 @@ class Command(BaseCommand):
             self.stdout.write("  " + note)
         if outcome.ignored:
             self.stdout.write("  未导入的列：" + "、".join(outcome.ignored))
+        for u in outcome.updates[:UPDATE_PRINT_LIMIT]:
+            self.stdout.write(f"  更新 第 {u.row} 行 {u.record}：{u.change}")
+        if len(outcome.updates) > UPDATE_PRINT_LIMIT:
+            self.stdout.write(f"  ……更新的行只列出前 {UPDATE_PRINT_LIMIT} 行")
         for p in outcome.problems[:PRINT_LIMIT]:
             label = "错误" if p.level == "error" else "提醒"
             self.stdout.write(f"{label} {p.where}：{p.message}")
