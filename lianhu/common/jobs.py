@@ -40,7 +40,7 @@ def job_create(*, kind: str, office, user, filename: str, data: bytes) -> tuple[
     """Store the upload sealed; return the job and the table read from it (None when unreadable)."""
     from .xlsx import read_table, sheet_class
 
-    table = read_table(data, filename, sheet_class(kind).columns)
+    table = read_table(data, filename, sheet_class(kind).columns, kind)
     # A file checked inline is never queued: the worker, woken every second, must not take it too.
     status = ImportStatus.VALIDATING if len(table.rows) <= INLINE_ROWS else ImportStatus.QUEUED
     job = ImportJob(kind=kind, office=office, created_by=user, filename=filename[:200], rows=len(table.rows),

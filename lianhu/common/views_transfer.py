@@ -240,7 +240,7 @@ def job_problems(request, pk):
         raise Http404
     data = job.read_content()
     cls = xlsx.sheet_class(job.kind)
-    table = xlsx.read_table(data, job.filename, cls.columns)
+    table = xlsx.read_table(data, job.filename, cls.columns, cls.kind)
     problems = [xlsx.Problem(**p) for p in job.problems]
     note = ""
     if job.error_count + job.warning_count > len(problems):

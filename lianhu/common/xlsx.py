@@ -631,8 +631,13 @@ NOT_A_WORKBOOK = ("文件无法读取：扩展名是 Excel 的，内容却不是
                   "请用 Excel 或 WPS 打开，另存为 .xlsx 后重新上传")
 
 
-def read_table(data: bytes, filename: str, columns: Sequence[Column]) -> Table:
-    """Find the sheet and header row that match `columns` best, and return the data rows below it."""
+def read_table(data: bytes, filename: str, columns: Sequence[Column], kind: str = "") -> Table:
+    """Find the sheet and header row that match `columns` best, and return the data rows below it.
+
+    With `kind` (a key of SHEETS), a file whose header is another kind's sheet is refused: a 户籍
+    sheet has 支部 and 姓名 columns, enough to pass for a members file, and would make every
+    resident a party member.
+    """
     table = Table(filename=filename)
     lookup = header_lookup(columns)
     fmt = detect_format(data, filename)
@@ -700,6 +705,10 @@ def read_table(data: bytes, filename: str, columns: Sequence[Column]) -> Table:
     for column in required:
         if column.key not in found:
             table.problems.append(Problem(table.header_row, column.header, "", f"缺少“{column.header}”列"))
+    wrong = _other_kind(header, kind, found) if kind else None
+    if wrong is not None:
+        table.problems.append(Problem(0, "", "", wrong))
+        return table
     if isinstance(sheet, list):  # CSV: already in memory
         for r in range(data_start, len(sheet)):
             if not _blank(sheet[r]):
@@ -707,6 +716,20 @@ def read_table(data: bytes, filename: str, columns: Sequence[Column]) -> Table:
     else:
         table.rows = SheetRows(sheet, data_start, merges)
     return table
+
+
+def _other_kind(header: list, kind: str, found: dict[str, int]) -> str | None:
+    """What to say when the header fits another kind of sheet better than `kind`'s, or None."""
+    mine = sheet_class(kind)
+    for other_kind in SHEETS:
+        other = sheet_class(other_kind)
+        theirs = _match_header(header, header_lookup(other.columns)) if other_kind != kind else {}
+        if len(theirs) > len(found):
+            own = {normalise_header(n) for c in mine.columns for n in (c.header, *c.aliases)}
+            telling = [text(header[i]) for i in sorted(theirs.values()) if normalise_header(header[i]) not in own]
+            return (f"这个文件是{other.label}表（有“{'”“'.join(telling[:3])}”等列），不是{mine.label}："
+                    f"请到“导入{other.label}”页面上传")
+    return None
 
 
 def read_grid(data: bytes, sheet: str) -> list[list]:
@@ -1024,7 +1047,7 @@ def import_file(sheet: RosterSheet, data: bytes, filename: str, *, apply: bool, 
     the writes, so a rejected file leaves no row behind and a confirmed one is checked against the
     data as it is at that moment, not as it was at preview time.
     """
-    table = table if table is not None and table.rows else read_table(data, filename, sheet.columns)
+    table = table if table is not None and table.rows else read_table(data, filename, sheet.columns, sheet.kind)
     if table.problems:
         return Outcome(kind=sheet.kind, filename=filename, sheet=table.sheet, problems=list(table.problems),
                        ignored=table.ignored)

@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 
 from lianhu.common.models import LookupIndex, SealedPersonalData, unique_id_number
 from lianhu.common.scoping import Scope, ScopedManager, ScopedQuerySet
@@ -46,6 +47,16 @@ def party_age_problem(birth: dt.date | None, joined: dt.date | None) -> tuple[st
         of_age = dt.date(birth.year + PARTY_AGE, 3, 1)
     if joined < of_age:
         return "warning", f"入党时未满 {PARTY_AGE} 周岁（{of_age:%Y-%m-%d} 满 {PARTY_AGE} 周岁），请核对"
+    return None
+
+
+def underage_problem(birth: dt.date | None, today: dt.date | None = None) -> str | None:
+    """A member born less than 18 years ago cannot be one: most likely a resident's row in the wrong file."""
+    if not birth:
+        return None
+    today = today or timezone.localdate()
+    if (today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))) < PARTY_AGE:
+        return f"出生日期 {birth:%Y-%m-%d}：未满 {PARTY_AGE} 周岁，不能登记为党员"
     return None
 
 

@@ -18,7 +18,7 @@ from lianhu.common.models import refuse_duplicate_id_number
 from lianhu.common.pinyin import name_initials
 from lianhu.org.models import Household
 
-from .models import EndReason, LiaisonLink, MemberStatus, PartyMember, party_age_problem
+from .models import EndReason, LiaisonLink, MemberStatus, PartyMember, party_age_problem, underage_problem
 
 
 def member_save(*, member: PartyMember, actor, ip: str | None = None, id_number: str | None = None,
@@ -40,6 +40,10 @@ def member_save(*, member: PartyMember, actor, ip: str | None = None, id_number:
     age = party_age_problem(member.birth_date, member.joined_party_on)
     if age is not None and age[0] == "error":  # before 18 is only questioned: old records may say so
         raise ValidationError({"joined_party_on": age[1]})
+    if creating or PartyMember.objects.filter(pk=member.pk).values_list("birth_date", flat=True).first() != member.birth_date:
+        underage = underage_problem(member.birth_date)
+        if underage:
+            raise ValidationError({"birth_date": underage})
     if member.id_number_hash:
         refuse_duplicate_id_number(PartyMember.objects.filter(id_number_hash=member.id_number_hash).exclude(pk=member.pk), actor)
     with transaction.atomic():

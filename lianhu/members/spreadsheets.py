@@ -24,7 +24,7 @@ from lianhu.org.models import Branch, Grid, Household
 from lianhu.org.spreadsheets import GENDER_LABELS, GENDERS, initials, phone_hash
 
 from .models import (DEFAULT_CAPACITY, EndReason, ExemptReason, LiaisonLink, MemberStatus, PartyMember,
-                     party_age_problem)
+                     party_age_problem, underage_problem)
 
 STATUSES = {
     **{s.label: s.value for s in MemberStatus}, **{s.value: s.value for s in MemberStatus},
@@ -221,6 +221,11 @@ class MemberSheet(_OfficeSheet):
                     continue
             if stored is None and not final["birth_date"] and d.id is not None:
                 final["birth_date"] = d.id.birth_date
+            if stored is None or final["birth_date"] != stored["birth_date"]:
+                underage = underage_problem(final["birth_date"], today)
+                if underage:
+                    problem(d.row, "birth_date" if "birth_date" in v else "id_number", underage)
+                    continue
             if stored is None or any(final[k] != stored[k] for k in ("birth_date", "joined_party_on")):
                 age = party_age_problem(final["birth_date"], final["joined_party_on"])
                 if age is not None:

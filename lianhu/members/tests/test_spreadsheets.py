@@ -73,6 +73,30 @@ def test_a_joining_date_before_birth_is_refused_and_one_before_eighteen_question
         "入党时未满 18 周岁（1988-05-05 满 18 周岁），请核对"]
 
 
+def test_a_child_is_no_party_member_whichever_column_gives_his_age(world):
+    child = valid_id_number("20150505", serial=71)
+    by_id = members(world, member_row(branch="甲村", name="周小宝", id_number=child))
+    by_date = members(world, member_row(branch="甲村", name="周小宝", gender="男", birth_date="2015-05-05"))
+    assert errors(by_id) == ["3G:出生日期 2015-05-05：未满 18 周岁，不能登记为党员"]
+    assert errors(by_date) == ["3E:出生日期 2015-05-05：未满 18 周岁，不能登记为党员"]
+    assert not PartyMember.objects.filter(name="周小宝").exists()
+
+
+@pytest.mark.parametrize("kind, cls, header", [("members", MemberSheet, MEMBER_HEADER), ("links", LinkSheet, LINK_HEADER)])
+def test_a_households_file_uploaded_as_another_kind_is_refused_as_a_whole(world, kind, cls, header):
+    from lianhu.org.spreadsheets import HouseholdSheet
+
+    sheet = HouseholdSheet(office=world.office, user=world.office_admin)
+    buffer = io.BytesIO()
+    sheet.write_export(buffer, sheet.export_queryset(), masked=False)
+    outcome = xlsx.import_file(cls(office=world.office, user=world.office_admin), buffer.getvalue(), "户籍.xlsx",
+                               apply=True)
+    telling = {"members": "“户编号”“村民组”“自建房”", "links": "“网格”“村民组”“自建房”"}[kind]  # not in its own columns
+    assert [(p.row, p.message) for p in outcome.errors] == [
+        (0, f"这个文件是户籍（户与居民）表（有{telling}等列），不是{cls.label}：请到“导入户籍（户与居民）”页面上传")]
+    assert not outcome.applied and not PartyMember.objects.filter(name="王建国").exists()
+
+
 def test_an_old_record_with_impossible_dates_does_not_block_its_own_export_from_coming_back(world):
     PartyMember.objects.filter(pk=world.member_a.pk).update(birth_date=dt.date(1970, 5, 5),
                                                            joined_party_on=dt.date(1968, 7, 1))

@@ -190,3 +190,13 @@ def test_bulk_assignment_swaps_two_full_members_and_audits_every_link(world):
     assert LiaisonLink.objects.filter(household__in=[h1, h2], ended_on__isnull=False).count() == 2
     assert AuditEntry.objects.filter(action=Action.LINK, office_id=world.office.pk).count() == 2
     assert AuditEntry.objects.filter(action=Action.UNLINK, office_id=world.office.pk).count() == 2
+
+
+def test_a_birth_date_under_eighteen_is_refused_on_the_form_and_the_input_kept(world, client_for):
+    response = client_for(world.secretary_a).post(reverse("members:member_edit", args=[world.member_a.pk]), {
+        "branch": world.branch_a.pk, "name": "李建国", "gender": "M", "capacity": 10, "phone": "", "id_number": "",
+        "birth_date": "2015-05-05"})
+    page = response.content.decode()
+    assert "出生日期 2015-05-05：未满 18 周岁，不能登记为党员" in page and 'value="2015-05-05"' in page
+    world.member_a.refresh_from_db()
+    assert world.member_a.birth_date != dt.date(2015, 5, 5)

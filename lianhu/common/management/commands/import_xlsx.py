@@ -58,7 +58,7 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(f"文件不存在：{path}")
         data = path.read_bytes()
-        table = xlsx.read_table(data, path.name, sheet.columns)
+        table = xlsx.read_table(data, path.name, sheet.columns, sheet.kind)
         operator = getpass.getuser()
         with tqdm(total=len(table.rows) or 1, unit="行", file=sys.stderr, disable=None if verbosity else True,
                   dynamic_ncols=True) as bar:
