@@ -167,6 +167,7 @@ class MemberSheet(_OfficeSheet):
 
         today = timezone.localdate()
         taken: dict[int, int] = {}
+        unnamed: dict[tuple[int, str], int] = {}  # (branch id, name) -> first row, new members without an ID number
         for d in drafts:
             v = d.values
             stored = by_hash.get(d.id_hash) if d.id_hash else None
@@ -193,6 +194,13 @@ class MemberSheet(_OfficeSheet):
                     problem(d.row, "name", f"与第 {first} 行是同一名党员")
                     continue
                 taken[stored["id"]] = d.row
+            elif not d.id_hash and branch is not None:
+                # Two new members of one name and no ID number: the same person typed twice, or two
+                # people no later import could tell apart. Either way, not two records.
+                first = unnamed.setdefault((branch.pk, d.name), d.row)
+                if first != d.row:
+                    problem(d.row, "name", f"与第 {first} 行同名且都没有身份证号：是同一人请删去一行，不是请填写身份证号")
+                    continue
             d.stored = stored
             final = dict(stored) if stored else dict(NEW_MEMBER)
             final["name"] = d.name

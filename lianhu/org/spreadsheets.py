@@ -44,6 +44,7 @@ RELATIONS = {
     "外孙女": Relation.GRANDCHILD,
 }
 GENDER_LABELS = dict(Gender.choices)
+RELATION_LABELS = dict(Relation.choices)
 CARE_TAGS = tuple(CareTag.values)
 SENSITIVE_TAGS = tuple(SensitiveTag.values)
 MAX_FLOORS = 60  # the household_floors_sane constraint
@@ -302,6 +303,7 @@ class HouseholdDraft:
     final: dict | None = None  # what the household will be
     bad: bool = False
     heads: int = 0  # residents the file makes 户主
+    adopted: bool = False  # no code in the file: found by its head (`_adopt`)
 
 
 @dataclass(slots=True, eq=False)
@@ -494,7 +496,7 @@ class HouseholdSheet(xlsx.RosterSheet):
         for g in self.grids():
             grids_by_branch[g.branch_id][g.name] = grids_by_branch[g.branch_id][g.code] = g
             grid_by_id[g.pk] = g
-        self._adopt(households, problem)
+        self._adopt(households, branch_by)
 
         codes = [h.code for h in households if h.code]
         stored = {}
@@ -568,36 +570,58 @@ class HouseholdSheet(xlsx.RosterSheet):
                          .values_list("household_id", flat=True))
             for h in moved:
                 if h.stored["id"] in linked:
-                    problem(h.rows.get("branch", h.row), "branch", "该户仍由本支部党员联系，请先解除联系再迁往其他支部")
+                    found = f"户编号为空，按户主{h.head.name}找到已登记的 {h.code} 户：" if h.adopted else ""
+                    problem(h.rows.get("branch", h.row), "branch",
+                            f"{found}该户仍由本支部党员联系，请先解除联系再迁往其他支部")
                     h.bad = True
 
-    def _adopt(self, households: list[HouseholdDraft], problem) -> None:
-        """A household without a code whose head is already registered is that household.
+    def _adopt(self, households: list[HouseholdDraft], branch_by: dict) -> None:
+        """A household without a code whose head is already registered as 户主 is that household.
 
         Villages keep their own sheets without our codes: importing such a sheet a second time must
-        find the households the first import created, not create them again.
+        find the households the first import created, not create them again. The head is found by
+        his ID number, or, when the row has none, by his name as 户主 at the same address in the same
+        branch. Only as 户主: a son registered in his parents' household who heads a new one in the
+        file (分户) does not make the file's household his parents' (his ID number is then refused
+        as registered elsewhere, saying where).
         """
-        self._registered: dict[str, tuple] = {}  # ID hash -> (household id, household code, name), any office
+        self._registered: dict[str, tuple] = {}  # ID hash -> (household id, code, name, relation), any office
         hashes = [h.head.id_hash for h in households if not h.code and h.head is not None and h.head.id_hash]
         self._looked_up = set(hashes)
         self._lookup_registered(hashes)
-        if not self._registered:
-            return
-        visible = self._visible_households({v[0] for v in self._registered.values()})
+        head = Relation.HEAD.value
+        if self._registered:
+            visible = self._visible_households({v[0] for v in self._registered.values()})
+            for h in households:
+                if h.code or h.bad or h.head is None:
+                    continue
+                registered = self._registered.get(h.head.id_hash)
+                if registered is not None and registered[0] in visible and registered[3] == head:
+                    h.code, h.adopted = registered[1], True
+        unnamed = {}  # (branch id, address, head's name) -> draft, for heads without an ID number
         for h in households:
-            # The household is the one its first person (the head, who started it) is registered in.
-            if h.code or h.bad or h.head is None:
+            if h.code or h.bad or h.head is None or h.head.id_hash:
                 continue
-            registered = self._registered.get(h.head.id_hash)
-            if registered is not None and registered[0] in visible:
-                h.code = registered[1]
+            branch = branch_by.get(h.values.get("branch"))
+            if branch is not None and h.values.get("address"):
+                unnamed[branch.pk, h.values["address"], h.head.name] = h
+        if unnamed:
+            found = defaultdict(list)
+            for key in self.households().filter(
+                    address__in={k[1] for k in unnamed}, residents__relation=head,
+                    residents__name__in={k[2] for k in unnamed}).values_list(
+                    "branch_id", "address", "residents__name", "code"):
+                found[key[:3]].append(key[3])
+            for key, h in unnamed.items():
+                if len(found.get(key, ())) == 1:
+                    h.code, h.adopted = found[key][0], True
 
     def _lookup_registered(self, hashes: list[str]) -> None:
         if not hashes:
             return
-        for id_hash, household_id, code, name in with_id_hash_in(Resident.objects.all(), hashes).values_list(
-                "id_number_hash", "household_id", "household__code", "name"):
-            self._registered[id_hash] = (household_id, code, name)
+        for id_hash, household_id, code, name, relation in with_id_hash_in(Resident.objects.all(), hashes).values_list(
+                "id_number_hash", "household_id", "household__code", "name", "relation"):
+            self._registered[id_hash] = (household_id, code, name, relation)
 
     def _visible_households(self, ids) -> set[int]:
         return set(self.households().filter(bulk.one_of(Household, "pk", sorted(ids))).values_list("pk", flat=True))
@@ -639,11 +663,13 @@ class HouseholdSheet(xlsx.RosterSheet):
                 h.bad = True
                 continue
             if stored is None and rec.id_hash in elsewhere:
-                household, code, name = elsewhere[rec.id_hash]
+                household, code, name, relation = elsewhere[rec.id_hash]
                 # Where it is registered is said only to someone who may see that household
                 # (as refuse_duplicate_id_number does in the form).
-                problem(rec.row, "id_number", f"该身份证号已登记：{code}（{name}）" if household in visible
-                        else "该身份证号已在其他支部登记，请联系办事处核实")
+                split = "如是分户（另立新户），请联系办事处办理" if not h.code and h.head is rec else "请核对"
+                problem(rec.row, "id_number", (
+                    f"该身份证号已登记在 {code} 户（{name}，{RELATION_LABELS.get(relation, relation)}）：一个人只能登记在一户，"
+                    + split) if household in visible else "该身份证号已在其他支部登记，请联系办事处核实")
                 h.bad = True
                 continue
             if stored is None and household_id is not None:

@@ -168,6 +168,14 @@ def test_the_same_member_twice_is_refused_and_nothing_is_written(world):
     assert PartyMember.objects.count() == before
 
 
+def test_one_new_name_twice_without_id_numbers_is_refused_so_the_file_can_come_back(world):
+    outcome = members(world, member_row(branch="甲村", name="周新民", gender="男"),
+                      member_row(branch="甲村", name="周新民", gender="男"), member_row(branch="乙社区", name="周新民", gender="男"),
+                      user="office_admin")
+    assert errors(outcome) == ["4C:与第 3 行同名且都没有身份证号：是同一人请删去一行，不是请填写身份证号"]
+    assert not PartyMember.objects.filter(name="周新民").exists()
+
+
 def test_another_branchs_members_do_not_exist_for_a_secretary(world):
     outcome = members(world, member_row(branch="乙社区", name="刘红梅"))
     assert errors(outcome) == ["3A:支部“乙社区”不存在（或不在您的管理范围内）"]

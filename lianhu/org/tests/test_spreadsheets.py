@@ -163,7 +163,38 @@ def test_an_id_number_registered_in_a_visible_household_names_it(world):
     rows = family()
     rows[2].update(id_number="360426199101010071", birth_date="")  # 单雪梅 of household A
     outcome = run(world, households_file(*rows))
-    assert messages(outcome) == [f"5M:该身份证号已登记：{world.household_a.code}（单雪梅）"]
+    assert messages(outcome) == [f"5M:该身份证号已登记在 {world.household_a.code} 户（单雪梅，户主）：一个人只能登记在一户，请核对"]
+
+
+def test_a_son_who_heads_a_new_household_in_the_file_does_not_make_it_his_parents(world):
+    """分户: the son is registered as 子女 in his parents' household; the file has him head a new one."""
+    run(world, households_file(*family()))
+    parents = Household.objects.get(address="甲村一组8号")
+    son_heads = [dict(branch="甲村", grid="甲村一网格", address="甲村二组1号", name="王军", relation="户主", id_number=SON),
+                 dict(name="赵丽", relation="配偶", gender="女", birth_date="1991-01-01")]
+
+    outcome = run(world, households_file(*son_heads))
+
+    assert messages(outcome) == [f"3M:该身份证号已登记在 {parents.code} 户（王军，子女）：一个人只能登记在一户，"
+                                 "如是分户（另立新户），请联系办事处办理"]
+    parents.refresh_from_db()
+    assert parents.address == "甲村一组8号" and parents.residents.count() == 3
+
+
+def test_a_village_sheet_whose_heads_have_no_id_number_reimports_with_no_change(world):
+    rows = family()
+    rows[0]["id_number"] = ""
+    data = households_file(*rows)
+    first = run(world, data)
+    assert first.applied and first.counts["户"]["created"] == 1, messages(first)
+    before = counts()
+
+    again = run(world, data)  # the household is found by its head's name as 户主 at the same address
+
+    assert again.ok and again.changes == 0, (messages(again), again.counts)
+    assert counts() == before
+    moved = rows[0] | {"address": "甲村一组9号"}  # another address: another household, as far as anyone can tell
+    assert run(world, households_file(moved), apply=False).counts["户"]["created"] == 1
 
 
 def test_blank_cells_keep_what_is_stored_and_wu_clears_tags(world):
