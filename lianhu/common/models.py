@@ -9,7 +9,7 @@ from django.db import models
 from . import bulk, crypto
 from .scoping import Scope, ScopedManager
 from .masking import mask_digit_runs, mask_id_number, mask_phone
-from .validators import clean_text, normalize_phone, parse_id_number
+from .validators import clean_text, id_key, normalize_phone, parse_id_number
 
 
 class SealedPersonalData(models.Model):
@@ -94,7 +94,7 @@ def unique_id_number(name: str) -> models.UniqueConstraint:
 
 
 def id_number_hash(raw: str) -> str:
-    return crypto.keyed_hash("id:" + clean_text(raw).upper())
+    return crypto.keyed_hash("id:" + id_key(clean_text(raw).upper()))
 
 
 def phone_hash(raw: str) -> str:
@@ -204,3 +204,23 @@ class ImportJob(models.Model):
     @property
     def can_confirm(self) -> bool:
         return self.status == ImportStatus.PREVIEWED and not self.error_count and self.changes > 0 and bool(self.content)
+
+
+def rehash_legacy_id_numbers(model) -> int:
+    """Give every stored legacy 15-digit ID number the hash of the 18-digit number that replaced it
+    (`id_key`), for a data migration. A person stored under both numbers keeps both records, his
+    15-digit one under its old hash, and is reported, for someone to merge by hand."""
+    from django.db.models.functions import Length
+
+    changed = 0
+    for pk, cipher, old in model.objects.annotate(n=Length("id_number_masked")).filter(n=15).values_list(
+            "pk", "id_number_cipher", "id_number_hash"):
+        new = id_number_hash(crypto.decrypt(cipher))
+        if new == old:
+            continue
+        if model.objects.filter(id_number_hash=new).exists():
+            print(f"  {model._meta.label} {pk}: 15 位身份证号与另一条记录的 18 位号码是同一人，请人工合并")
+            continue
+        model.objects.filter(pk=pk).update(id_number_hash=new)
+        changed += 1
+    return changed

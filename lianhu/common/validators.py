@@ -74,6 +74,16 @@ def parse_id_number(raw: str, today: date | None = None) -> IdNumber:
     )
 
 
+def id_key(value: str) -> str:
+    """The form a clean ID number is hashed in, so that it is matched in: a legacy 15-digit number as
+    the 18-digit number that replaced it (19 put before the year, the check digit added). One person
+    is one person whichever of his two numbers a sheet carries."""
+    if len(value) != 15 or not value.isdigit():  # the 2004 foreigners' card has 15 characters too
+        return value
+    body = value[:6] + "19" + value[6:]
+    return body + ric.calc_check_digit(body + "0")  # stdnum reads 18 characters and ignores the last
+
+
 @lru_cache(maxsize=4096)
 def region_known(code: str) -> bool:
     """Whether stdnum's table has ever known this region code.

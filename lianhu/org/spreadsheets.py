@@ -25,7 +25,7 @@ from lianhu.common import bulk, crypto, xlsx
 from lianhu.common.masking import mask_id_number, mask_phone
 from lianhu.common.models import with_id_hash_in
 from lianhu.common.pinyin import name_initials
-from lianhu.common.validators import IdNumber
+from lianhu.common.validators import IdNumber, id_key
 from lianhu.common.xlsx import CellError, Column, Outcome, Table
 
 from .models import Branch, CareTag, Gender, Grid, Household, Relation, Resident, SensitiveTag
@@ -176,7 +176,7 @@ def read_rows(table: Table, progress=None) -> list[RowRecord]:
         id_hash = ""
         if id_value is not None:
             # parse_id_number's value is already clean and upper-case: id_number_hash would clean it again.
-            id_hash = hash_key("id:" + id_value.value)
+            id_hash = hash_key("id:" + (id_value.value if id_value.kind != "legacy15" else id_key(id_value.value)))
             if id_value.warning:
                 problems.append(("id_number", id_value.warning, "warning"))
             if id_value.gender and gender and gender != id_value.gender:

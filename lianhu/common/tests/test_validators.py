@@ -80,3 +80,11 @@ def test_a_birth_date_after_today_is_refused_however_the_dates_were_cached():
     assert parse_id_number(number, today=date(2031, 1, 1)).birth_date == date(2030, 1, 1)
     with pytest.raises(ValidationError, match="出生日期无效"):
         parse_id_number(number, today=date(2029, 12, 31))  # the same date again, now from the cache
+
+
+def test_a_legacy_number_is_keyed_as_the_18_digit_number_that_replaced_it():
+    from lianhu.common.validators import id_key
+
+    upgraded = id_key("410184500203002")
+    assert upgraded[:17] == "41018419500203002" and parse_id_number(upgraded).kind == "resident18"  # check digit valid
+    assert id_key(upgraded) == upgraded and id_key("ABC123456789012") == "ABC123456789012"  # a 2004 foreigner's card

@@ -197,6 +197,49 @@ def test_a_village_sheet_whose_heads_have_no_id_number_reimports_with_no_change(
     assert run(world, households_file(moved), apply=False).counts["户"]["created"] == 1
 
 
+def test_a_legacy_15_digit_number_and_the_18_digit_one_that_replaced_it_are_one_person(world):
+    from lianhu.common.validators import id_key
+
+    old = "410173600101113"  # 王老汉, registered with his first-generation card
+    run(world, households_file(dict(branch="甲村", grid="甲村一网格", address="甲村三组1号", name="王老汉",
+                                     relation="户主", id_number=old)))
+    household = Household.objects.get(address="甲村三组1号")
+    outcome = run(world, households_file(dict(code=household.code, name="王老汉", id_number=id_key(old))))
+
+    assert outcome.ok and outcome.counts["居民"] == {"created": 0, "updated": 0, "unchanged": 1}, messages(outcome)
+    assert household.residents.count() == 1
+    elsewhere = run(world, households_file(
+        dict(branch="甲村", grid="甲村一网格", address="甲村三组2号", name="王小军", relation="户主", gender="男"),
+        dict(name="王老汉", relation="父亲", id_number=id_key(old))))
+    assert messages(elsewhere) == [f"4M:该身份证号已登记在 {household.code} 户（王老汉，户主）：一个人只能登记在一户，请核对"]
+
+
+def test_stored_legacy_numbers_are_rehashed_once_and_a_person_stored_twice_is_left_for_a_person(world):
+    from lianhu.common import crypto
+    from lianhu.common.models import id_number_hash, rehash_legacy_id_numbers
+    from lianhu.common.validators import id_key
+
+    def stored(name, number, old_hash):
+        resident = Resident.objects.create(household=world.household_a, name=name, gender="M", relation="子女",
+                                           id_number_cipher=crypto.encrypt(number), id_number_masked=mask(number),
+                                           id_number_hash=old_hash)
+        return resident
+
+    from lianhu.common.masking import mask_id_number as mask
+
+    legacy, twice = "410173600101113", "410173600202224"
+    before_upgrade = crypto.keyed_hash("id:" + legacy)  # as hashes were made before id_key
+    one = stored("王老汉", legacy, before_upgrade)
+    stored("李老汉", twice, crypto.keyed_hash("id:" + twice))
+    both = stored("李老汉", id_key(twice), id_number_hash(id_key(twice)))
+
+    assert rehash_legacy_id_numbers(Resident) == 1
+    one.refresh_from_db()
+    assert one.id_number_hash == id_number_hash(legacy) == id_number_hash(id_key(legacy)) != before_upgrade
+    assert Resident.objects.filter(id_number_hash=both.id_number_hash).count() == 1  # not merged behind anyone's back
+    assert rehash_legacy_id_numbers(Resident) == 0
+
+
 def test_blank_cells_keep_what_is_stored_and_wu_clears_tags(world):
     run(world, households_file(*family()))
     code = Household.objects.get(address="甲村一组8号").code
