@@ -149,6 +149,14 @@ def _id_cell(value) -> str | None:
     return raw
 
 
+def person_name(value) -> str:
+    """A person's name, compacted; a masked one (王*, from a masked export) is refused."""
+    name = compact(value)
+    if "*" in name:
+        raise CellError(f"姓名{MASKED}（含 *），不能导入：请使用有查看权限的完整导出")
+    return name
+
+
 _CLEAN_MOBILE = re.compile(r"1[3-9][0-9]{9}")
 
 
@@ -817,8 +825,10 @@ def write_workbook(out, *, sheet_name: str, title: str, columns: Sequence[Column
         for i, c in enumerate(columns):
             ws.write_string(1, i, c.header, formats["required" if c.key in required else "header"])
         count = 0
+        # ID numbers, phones and codes are text cells: one retyped in an export stays text too.
+        styles = [formats["text"] if c.text_format else None for c in columns]
         for count, values in enumerate(rows, start=1):
-            _write_row(ws, count + 1, values, formats)
+            _write_row(ws, count + 1, values, formats, styles)
 
         # Drop-downs read their choices from a hidden sheet: a list typed into the rule itself is
         # limited to 255 characters, too few for an office's grids.

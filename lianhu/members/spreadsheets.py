@@ -91,7 +91,7 @@ class MemberSheet(_OfficeSheet):
         Column("grid", "网格", ("所在网格",), width=12, options="grid"),
         Column("name", "姓名", ("党员姓名",), required=True, width=9),
         Column("gender", "性别", (), width=6, options="gender", note="留空时按身份证号确定"),
-        Column("birth_date", "出生日期", ("出生年月日", "生日"), width=12),
+        Column("birth_date", "出生日期", ("出生年月日", "出生年月", "生日"), width=12),
         Column("joined_party_on", "入党日期", ("入党时间", "入党年月"), width=12),
         Column("id_number", "身份证号", ("身份证号码", "公民身份号码", "证件号码"), width=21, text_format=True,
                note="请保持“文本”格式"),
@@ -222,6 +222,8 @@ class MemberSheet(_OfficeSheet):
                         "exempt_reason", "exempt_since", "exempt_approved_by", "post"):
                 if key in v:
                     final[key] = v[key]
+            if not all(_complete_date(d, key, stored, final, problem) for key in ("birth_date", "joined_party_on")):
+                continue
             if stored is None and not final["gender"]:
                 final["gender"] = d.id.gender if d.id and d.id.gender else ""
                 if not final["gender"]:
@@ -276,9 +278,9 @@ class MemberSheet(_OfficeSheet):
 
     def _read_rows(self, table: Table, problem, progress) -> list[MemberDraft]:
         norm = {
-            "branch": Memo(xlsx.compact), "grid": Memo(xlsx.compact), "name": Memo(xlsx.compact),
+            "branch": Memo(xlsx.compact), "grid": Memo(xlsx.compact), "name": Memo(xlsx.person_name),
             "gender": Memo(lambda v: xlsx.choice(v, GENDERS, "性别")),
-            "birth_date": Memo(xlsx.date), "joined_party_on": Memo(xlsx.date), "exempt_since": Memo(xlsx.date),
+            "birth_date": Memo(_day_or_month), "joined_party_on": Memo(_day_or_month), "exempt_since": Memo(xlsx.date),
             "address": Memo(xlsx.text), "exempt_approved_by": Memo(xlsx.compact), "post": Memo(xlsx.text),
             "status": Memo(lambda v: xlsx.choice(v, STATUSES, "状态")),
             "exempt_reason": Memo(lambda v: xlsx.choice(v, REASONS, "不能联户原因")),
@@ -315,7 +317,8 @@ class MemberSheet(_OfficeSheet):
                     continue
                 values[key] = value
             for key in ("birth_date", "joined_party_on"):
-                if values.get(key) and values[key] > today:
+                value = values.get(key)
+                if value and (value.year > today.year if value.__class__ is xlsx.PartialDate else value > today):
                     problem(n, key, "日期不能晚于今天")
                     bad = True
             name = values.pop("name", "")
@@ -444,12 +447,47 @@ class MemberSheet(_OfficeSheet):
             "exempt_approved_by", "post", "capacity", "lng", "lat")
         for (branch, grid, name, gender, birth, joined, id_cipher, id_masked, phone_cipher, phone_masked, address,
              status, reason, since, approver, post, capacity, lng, lat) in rows:
-            if masked:
-                id_value, phone_value = id_masked, phone_masked
+            if masked:  # the member's name stays: branches post who links which households
+                id_value, phone_value, birth = id_masked, phone_masked, f"{birth.year}年" if birth else None
             else:
                 id_value, phone_value = crypto.decrypt(id_cipher), crypto.decrypt(phone_cipher)
             yield [branch, grid or "", name, GENDER_LABELS.get(gender, ""), birth, joined, id_value, phone_value,
                    address, STATUS_LABELS[status], reason, since, approver, post, capacity, lng, lat]
+
+
+def _day_or_month(value):
+    """A date, or one written to the month or year only (入党时间 2003.01, 出生年月 1970.05): party
+    rosters often keep them so. `_complete_date` makes a day of it once the member is found."""
+    return xlsx.partial_date(value) or xlsx.date(value)
+
+
+DATE_LABELS = {"birth_date": "出生日期", "joined_party_on": "入党日期"}
+
+
+def _complete_date(d: MemberDraft, key: str, stored: dict | None, final: dict, problem) -> bool:
+    """Turn a date without its day into one: the day the ID number gives (birth), else the one
+    registered if it falls in the month written, else the 1st of that month, said in a warning.
+    False (with the row's error) when only a year is written."""
+    value = final[key]
+    if value.__class__ is not xlsx.PartialDate:
+        return True
+    label = DATE_LABELS[key]
+    born = d.id.birth_date if key == "birth_date" and d.id is not None else None
+    known = born or (stored[key] if stored else None)
+    if known and value.fits(known):
+        final[key] = known
+    elif born:
+        final[key] = born
+        problem(d.row, key, f"{label}“{value.text}”与身份证号中的 {born:%Y-%m-%d} 不一致，已按身份证号登记，请核对",
+                "warning")
+    elif len(value.months) == 1:
+        final[key] = dt.date(value.year, value.months[0], 1)
+        problem(d.row, key, f"{label}“{value.text}”只写到月，按 {final[key]:%Y-%m-%d} 登记", "warning")
+    else:
+        problem(d.row, key, f"{label}“{value.text}”只写到{value.written_to}" + (
+            "（写成数字时 1 月和 10 月分不清）" if value.months else "") + "：请写到月（如 2003-01）或日")
+        return False
+    return True
 
 
 @dataclass(slots=True)

@@ -22,7 +22,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from lianhu.common import bulk, crypto, xlsx
-from lianhu.common.masking import mask_id_number, mask_phone
+from lianhu.common.masking import mask_id_number, mask_name, mask_phone
 from lianhu.common.models import with_id_hash_in
 from lianhu.common.pinyin import name_initials
 from lianhu.common.validators import IdNumber, id_key
@@ -278,7 +278,7 @@ def _cell_rules() -> dict[str, Callable]:
         "lng": xlsx.field_rules(Household, "lng", lambda v: xlsx.decimal(v)),
         "lat": xlsx.field_rules(Household, "lat", lambda v: xlsx.decimal(v)),
         "notes": lambda v: xlsx.text(v) or None,
-        "name": limited(Resident, "name", xlsx.compact),
+        "name": limited(Resident, "name", xlsx.person_name),
         "gender": lambda v: xlsx.choice(v, GENDERS, "性别") or None,
         "birth_date": born,
         "care_tags": tags(CARE_TAGS, "关爱标签"),
@@ -783,8 +783,9 @@ class HouseholdSheet(xlsx.RosterSheet):
                     yield head + nobody + tail
                     continue
                 _h, name, relation, gender, birth, id_cipher, id_masked, phone_cipher, phone_masked, care, sealed = r
-                if masked:
+                if masked:  # for WeChat groups: who, when born and how to reach him, not given away
                     id_value, phone_value, sensitive = id_masked, phone_masked, "***" if sealed else ""
+                    name, birth = mask_name(name), f"{birth.year}年" if birth else None
                 else:
                     id_value, phone_value = crypto.decrypt(id_cipher), crypto.decrypt(phone_cipher)
                     sensitive = "、".join(crypto.decrypt_json(sealed, default=[]))

@@ -325,3 +325,9 @@ def test_a_masked_export_sent_back_gets_one_message_for_the_file_not_one_per_cel
     pasted = xlsx.Outcome(kind="households", rows=5000, problems=list(masked))  # 30 masked phones in 5,000 rows
     xlsx._masked_file(pasted)
     assert pasted.problems == masked
+
+
+def test_a_masked_name_is_refused_so_a_masked_export_cannot_add_people_named_with_stars():
+    assert xlsx.person_name(" 王 建国 ") == "王建国"
+    with pytest.raises(CellError, match="姓名是脱敏后的值"):
+        xlsx.person_name("王**")

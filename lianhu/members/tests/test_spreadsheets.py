@@ -97,6 +97,22 @@ def test_a_households_file_uploaded_as_another_kind_is_refused_as_a_whole(world,
     assert not outcome.applied and not PartyMember.objects.filter(name="王建国").exists()
 
 
+def test_party_rosters_dates_to_the_month_are_taken_and_a_second_import_keeps_them(world):
+    header = [h if h != "出生日期" else "出生年月" for h in MEMBER_HEADER]
+    row = member_row(branch="甲村", name="周新民", id_number=NEW_ID, birth_date="1970.05", joined_party_on="2003.01")
+    outcome = run(world, MemberSheet, header, row)
+    assert outcome.applied, errors(outcome)
+    assert [p.message for p in outcome.problems] == ["入党日期“2003.01”只写到月，按 2003-01-01 登记"]
+    m = PartyMember.objects.get(name="周新民")
+    assert (m.birth_date, m.joined_party_on) == (dt.date(1970, 5, 5), dt.date(2003, 1, 1))  # the day from his ID
+
+    PartyMember.objects.filter(pk=m.pk).update(joined_party_on=dt.date(2003, 1, 20))  # the day, found in his file
+    again = run(world, MemberSheet, header, row)
+    assert again.changes == 0 and not again.problems
+    assert run(world, MemberSheet, header, member_row(branch="甲村", name="周新民", joined_party_on="2004")).errors[0].message == (
+        "入党日期“2004”只写到年：请写到月（如 2003-01）或日")  # "2003" would keep the registered day
+
+
 def test_an_old_record_with_impossible_dates_does_not_block_its_own_export_from_coming_back(world):
     PartyMember.objects.filter(pk=world.member_a.pk).update(birth_date=dt.date(1970, 5, 5),
                                                            joined_party_on=dt.date(1968, 7, 1))

@@ -216,16 +216,14 @@ def test_a_legacy_15_digit_number_and_the_18_digit_one_that_replaced_it_are_one_
 
 def test_stored_legacy_numbers_are_rehashed_once_and_a_person_stored_twice_is_left_for_a_person(world):
     from lianhu.common import crypto
+    from lianhu.common.masking import mask_id_number
     from lianhu.common.models import id_number_hash, rehash_legacy_id_numbers
     from lianhu.common.validators import id_key
 
     def stored(name, number, old_hash):
-        resident = Resident.objects.create(household=world.household_a, name=name, gender="M", relation="子女",
-                                           id_number_cipher=crypto.encrypt(number), id_number_masked=mask(number),
-                                           id_number_hash=old_hash)
-        return resident
-
-    from lianhu.common.masking import mask_id_number as mask
+        return Resident.objects.create(household=world.household_a, name=name, gender="M", relation="子女",
+                                       id_number_cipher=crypto.encrypt(number), id_number_masked=mask_id_number(number),
+                                       id_number_hash=old_hash)
 
     legacy, twice = "410173600101113", "410173600202224"
     before_upgrade = crypto.keyed_hash("id:" + legacy)  # as hashes were made before id_key
@@ -310,6 +308,26 @@ def test_a_masked_export_cannot_be_reimported(world):
     sheet.write_export(buffer, sheet.export_queryset(), masked=True)
     outcome = run(world, buffer.getvalue(), user="office_admin")
     assert any("脱敏" in p.message for p in outcome.errors)
+
+
+def test_a_masked_export_is_fit_for_a_wechat_group_and_a_full_one_keeps_numbers_as_text(world):
+    from openpyxl import load_workbook
+
+    run(world, households_file(*family()))
+    sheet = HouseholdSheet(office=world.office, user=world.office_admin)
+    books = {}
+    for masked in (True, False):
+        buffer = io.BytesIO()
+        sheet.write_export(buffer, sheet.export_queryset().filter(address="甲村一组8号"), masked=masked)
+        books[masked] = load_workbook(io.BytesIO(buffer.getvalue()))["户籍"]
+    header = [c.value for c in books[True][2]]
+    masked_head, full_head = ({h: c for h, c in zip(header, ws[3])} for ws in (books[True], books[False]))
+    assert [masked_head[h].value for h in ("姓名", "出生日期", "身份证号", "联系电话", "敏感标签")] == [
+        "王**", "1960年", HEAD[:3] + "*" * 11 + HEAD[-4:], "139****5678", "***"]
+    assert masked_head["关爱标签"].value == "空巢老人"  # care, not health or money: kept
+    assert (full_head["姓名"].value, full_head["身份证号"].value) == ("王建国", HEAD)
+    assert full_head["身份证号"].number_format == full_head["联系电话"].number_format == "@"  # retyped, it stays text
+    assert full_head["户编号"].number_format == "@" and full_head["出生日期"].number_format == "yyyy-mm-dd"
 
 
 def test_a_warning_does_not_block_the_import(world):
