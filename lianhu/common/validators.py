@@ -86,12 +86,23 @@ def id_key(value: str) -> str:
 
 @lru_cache(maxsize=4096)
 def region_known(code: str) -> bool:
-    """Whether stdnum's table has ever known this region code.
+    """Whether the region code is one stdnum's table knows, or a new county of a city it knows.
 
     The code is where the number was issued, not where the person was born, so the year ranges in
-    the table (e.g. 410184 only from 1994) are not held against a number.
+    the table (e.g. 410184 only from 1994) are not held against a number. Counties and districts are
+    added every few years (410173, Zhengzhou's airport zone, is not in the table): only a city
+    (the first four digits) that has no county at all is questioned.
     """
+    return _county_known(code) or _city_known(code[:4])
+
+
+def _county_known(code: str) -> bool:
     return any("county" in props for _part, props in numdb.get("cn/loc").info(code))
+
+
+@lru_cache(maxsize=512)
+def _city_known(city: str) -> bool:
+    return any(_county_known(f"{city}{n:02d}") for n in range(1, 100))
 
 
 _ID_LIKE = re.compile(r"^[0-9]{15}$|^[0-9]{17}[0-9X]$")

@@ -88,3 +88,12 @@ def test_a_legacy_number_is_keyed_as_the_18_digit_number_that_replaced_it():
     upgraded = id_key("410184500203002")
     assert upgraded[:17] == "41018419500203002" and parse_id_number(upgraded).kind == "resident18"  # check digit valid
     assert id_key(upgraded) == upgraded and id_key("ABC123456789012") == "ABC123456789012"  # a 2004 foreigner's card
+
+
+def test_a_new_county_of_a_known_city_is_no_warning_an_unknown_city_is():
+    from lianhu.common.testing import valid_id_number
+
+    airport_zone = parse_id_number(valid_id_number(region="410173"))  # Zhengzhou's airport zone: newer than the table
+    assert airport_zone.warning == ""
+    nowhere = parse_id_number(valid_id_number(region="419873"))
+    assert nowhere.warning == "行政区划代码 419873 不在号码库中（可能已调整），请核对"
