@@ -135,6 +135,8 @@ def normalize_phone(raw: str) -> str:
         value = value[3:]
     elif value.startswith("0086"):
         value = value[4:]
+    elif value.startswith("86") and len(value) == 13:  # 86 13800008888: the country code without its +
+        value = value[2:]
     if re.fullmatch(r"1[3-9]\d{9}", value):
         return value
     if re.fullmatch(r"0\d{2,3}\d{7,8}", value):

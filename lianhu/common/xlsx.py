@@ -98,13 +98,28 @@ def compact(value) -> str:
     return clean_text(text(value))
 
 
+_FORMULA_TEXT = re.compile(r'="(.*)"')
+
+
+def digits_text(value) -> str:
+    """A cell of digits kept as text the ways spreadsheets do it, without the wrapping: ="4101..."
+    (how Excel keeps long numbers in a CSV) and '4101... (the apostrophe typed before digits)."""
+    raw = compact(value)
+    if raw[:1] == "'":
+        return raw[1:]
+    if raw[:2] == '="':
+        wrapped = _FORMULA_TEXT.fullmatch(raw)
+        return wrapped[1] if wrapped else raw
+    return raw
+
+
 def code(value, what: str = "编号") -> str:
     """A code typed as digits; one that Excel stored as a number longer than 15 digits has lost digits."""
     if _is_number(value):
         if abs(value) >= 1e15:
             raise _digits_lost(value, what)
         return _number_text(value)
-    result = compact(value)
+    result = digits_text(value)
     if _SCIENTIFIC.fullmatch(result):
         raise _digits_lost(result, what)
     return result
@@ -139,7 +154,7 @@ def _id_cell(value) -> str | None:
             if abs(value) >= 1e15 or not float(value).is_integer():
                 raise _digits_lost(value, "身份证号")
             value = str(int(value))  # a 15-digit legacy number survives a numeric cell intact
-    raw = compact(value)
+    raw = digits_text(value)
     if not raw:
         return None
     if "*" in raw:
@@ -168,7 +183,7 @@ def phone(value) -> str:
         if not float(value).is_integer():
             raise CellError(f"电话号码 {value} 格式不正确")
         value = str(int(value))
-    raw = text(value)
+    raw = digits_text(value)
     if not raw:
         return ""
     if "*" in raw:
@@ -387,8 +402,11 @@ TAG_SEPARATORS = re.compile(r"[,，、;；/|\s]+")
 NONE_WORDS = {"无", "没有", "-", "—", "/"}
 
 
-def tags(value, allowed: Sequence[str], what: str) -> list[str] | None:
-    """Several values in one cell (独居老人、低保); None when blank, [] for an explicit 无."""
+def tags(value, allowed: Sequence[str], what: str, elsewhere: dict[str, str] | None = None) -> list[str] | None:
+    """Several values in one cell (独居老人、留守儿童); None when blank, [] for an explicit 无.
+
+    `elsewhere` names the column of tags that belong in another one (低保 → 敏感标签): a village's
+    特殊群体 column mixes both."""
     raw = text(value)
     if not raw:
         return None
@@ -398,6 +416,9 @@ def tags(value, allowed: Sequence[str], what: str) -> list[str] | None:
         return []
     found = [clean_text(t) for t in TAG_SEPARATORS.split(raw) if clean_text(t)]
     unknown = [t for t in found if t not in allowed]
+    misplaced = [t for t in unknown if elsewhere and t in elsewhere]
+    if misplaced:
+        raise CellError(f"“{'、'.join(misplaced)}”是{elsewhere[misplaced[0]]}，请填在“{elsewhere[misplaced[0]]}”列")
     if unknown:
         raise CellError(f"“{'、'.join(unknown)}”不是可选的{what}：可选 {'、'.join(allowed)}；多个请用顿号分隔")
     return [t for t in allowed if t in found]  # the order of the choices, so equal sets compare equal

@@ -258,9 +258,9 @@ def _cell_rules() -> dict[str, Callable]:
 
         return check
 
-    def tags(allowed: tuple[str, ...], what: str) -> Callable:
+    def tags(allowed: tuple[str, ...], what: str, elsewhere: dict[str, str]) -> Callable:
         def check(value):
-            found = xlsx.tags(value, allowed, what)
+            found = xlsx.tags(value, allowed, what, elsewhere)
             return None if found is None else tuple(found)
 
         return check
@@ -281,8 +281,8 @@ def _cell_rules() -> dict[str, Callable]:
         "name": limited(Resident, "name", xlsx.person_name),
         "gender": lambda v: xlsx.choice(v, GENDERS, "性别") or None,
         "birth_date": born,
-        "care_tags": tags(CARE_TAGS, "关爱标签"),
-        "sensitive_tags": tags(SENSITIVE_TAGS, "敏感标签"),
+        "care_tags": tags(CARE_TAGS, "关爱标签", dict.fromkeys(SENSITIVE_TAGS, "敏感标签")),
+        "sensitive_tags": tags(SENSITIVE_TAGS, "敏感标签", dict.fromkeys(CARE_TAGS, "关爱标签")),
         "id_number": lambda v: xlsx.id_number(v, today),
         "phone": xlsx.phone,
     }

@@ -331,3 +331,21 @@ def test_a_masked_name_is_refused_so_a_masked_export_cannot_add_people_named_wit
     assert xlsx.person_name(" 王 建国 ") == "王建国"
     with pytest.raises(CellError, match="姓名是脱敏后的值"):
         xlsx.person_name("王**")
+
+
+@pytest.mark.parametrize("cell", ['="360426199101010071"', "'360426199101010071", " ＝\"360426199101010071\" "])
+def test_digits_kept_as_text_the_spreadsheet_ways_are_read_without_the_wrapping(cell):
+    assert xlsx.id_number(cell).value == "360426199101010071"
+    assert xlsx.phone(cell.replace("360426199101010071", "13800008888")) == "13800008888"
+    assert xlsx.code(cell.replace("360426199101010071", "410173001001")) == "410173001001"
+
+
+def test_a_phone_with_86_before_it_and_no_plus_is_a_mobile():
+    assert xlsx.phone("86 13800008888") == xlsx.phone("+86 138-0000-8888") == "13800008888"
+
+
+def test_a_tag_of_the_other_column_says_which_column_it_belongs_in():
+    with pytest.raises(CellError, match="^“低保”是敏感标签，请填在“敏感标签”列$"):
+        xlsx.tags("独居老人、低保", ["独居老人", "留守儿童"], "关爱标签", {"低保": "敏感标签"})
+    with pytest.raises(CellError, match="不是可选的关爱标签"):
+        xlsx.tags("五保", ["独居老人"], "关爱标签", {"低保": "敏感标签"})
