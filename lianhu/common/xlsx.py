@@ -761,11 +761,12 @@ def _other_kind(header: list, kind: str, found: dict[str, int]) -> str | None:
     return None
 
 
-def read_grid(data: bytes, sheet: str) -> list[list]:
-    """Every row of one sheet as it is (the annotated download shows the user his own sheet)."""
+def _read_sheet(data: bytes, sheet: str) -> tuple[list[list], list]:
+    """Every row of one sheet as it is, and its merged ranges (the annotated download shows the user his own sheet)."""
     if detect_format(data, "") == "csv":
-        return _read_csv(data)
-    return CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+        return _read_csv(data), []
+    found = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_name(sheet)
+    return found.to_python(skip_empty_area=False), list(getattr(found, "merged_cell_ranges", None) or ())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -791,14 +792,15 @@ _INVALID_SHEET_NAME = re.compile(r"[\[\]:*?/\\]")
 
 
 @contextmanager
-def _workbook(out) -> Iterator[tuple[xlsxwriter.Workbook, dict]]:
-    """An xlsxwriter workbook on a path or a binary stream, with FORMATS, written row by row.
+def _workbook(out, *, row_by_row: bool = True) -> Iterator[tuple[xlsxwriter.Workbook, dict]]:
+    """An xlsxwriter workbook on a path or a binary stream, with FORMATS, written row by row
+    (constant_memory) unless `row_by_row` is False: merged cells need the whole sheet in memory.
 
     Every value is written by its type (`_write_row`): a text cell that begins with "=" stays text,
     never a formula, and text that looks like a link is not made one.
     """
     target = os.fspath(out) if isinstance(out, os.PathLike) else out
-    with xlsxwriter.Workbook(target, {"constant_memory": True, "strings_to_formulas": False,
+    with xlsxwriter.Workbook(target, {"constant_memory": row_by_row, "strings_to_formulas": False,
                                       "strings_to_urls": False}) as workbook:
         yield workbook, {name: workbook.add_format(spec) for name, spec in FORMATS.items()}
 
@@ -887,33 +889,48 @@ def write_workbook(out, *, sheet_name: str, title: str, columns: Sequence[Column
     return count
 
 
+MERGED_ROWS_KEPT = 20_000  # a problem sheet this long keeps the file's merged cells (held in memory to write)
+
+
 def write_annotated(out, data: bytes, table: Table, problems: Sequence[Problem], *, note: str = "") -> None:
-    """The user's own sheet again, with an 错误说明 column and the cells in question shaded."""
+    """The user's own sheet again, with an 错误说明 column and the cells in question shaded.
+
+    Merged cells (a title, a header two rows tall, a household's cells merged down its rows) are
+    merged again, so that the corrected sheet reads as the original did; warnings are marked 提醒,
+    apart from the errors that must be fixed.
+    """
     by_row: dict[int, list[Problem]] = {}
     for p in problems:
         by_row.setdefault(p.row, []).append(p)
-    grid = read_grid(data, table.sheet) if table.sheet else []
+    grid, merges = _read_sheet(data, table.sheet) if table.sheet else ([], [])
+    if len(grid) > MERGED_ROWS_KEPT:
+        merges = []
     width = max((len(r) for r in grid), default=0)
     text_columns = {i for key, i in table.index.items() if key in ("id_number", "phone", "code", "member_id_number")}
-    with _workbook(out) as (workbook, formats):
+    with _workbook(out, row_by_row=not merges) as (workbook, formats):
         ws = workbook.add_worksheet(_INVALID_SHEET_NAME.sub("_", table.sheet or "Sheet1")[:31])
         for i in sorted(text_columns):
             ws.set_column(i, i, None, formats["text"])  # a corrected ID number typed in stays text
         ws.set_column(width, width, 60)
+        header = table.header_row - 1
         for r, cells in enumerate(grid):
             row_problems = by_row.get(r + 1)
-            if r + 1 == table.header_row:
+            if r == header:
                 _write_row(ws, r, [*cells, *[""] * (width - len(cells)), "错误说明"], formats,
                            [formats["header"]] * width + [formats["required"]])
             elif row_problems:
-                marked = {p.letter for p in row_problems}
+                marked = {p.letter for p in row_problems if p.level == "error"}
                 styles = [(formats["bad_text"] if i in text_columns else formats["bad"])
                           if xl_col_to_name(i) in marked else None for i in range(width)]
-                message = "；".join(f"{p.column + '：' if p.column else ''}{p.message}" for p in row_problems)
+                message = "；".join(f"{'提醒 ' if p.level != 'error' else ''}{p.column + '：' if p.column else ''}{p.message}"
+                                   for p in row_problems)
                 _write_row(ws, r, [*cells, *[""] * (width - len(cells)), message], formats,
                            [*styles, formats["message"]])
             else:
                 _write_row(ws, r, cells, formats)
+        for (r0, c0), (r1, c1) in merges:
+            if (r0, c0) != (r1, c1) and r0 < len(grid) and c0 < len(grid[r0]):
+                ws.merge_range(r0, c0, r1, c1, grid[r0][c0], formats["header"] if r0 <= header <= r1 else None)
         whole = [p.message for p in by_row.get(0, ())] + ([note] if note else [])
         if whole:
             extra = workbook.add_worksheet("整体问题")

@@ -269,6 +269,26 @@ def test_the_problem_download_is_the_users_sheet_with_an_error_column():
     assert ws["M3"].fill.fgColor.rgb.endswith("FDECEA") and ws["M3"].number_format == "@"
     assert ws["B3"].fill.fgColor.rgb in (None, "00000000")  # only the cells in question are shaded
     assert ws.column_dimensions["M"].number_format == "@"  # a corrected ID number typed in stays text
+    assert [str(m) for m in ws.merged_cells.ranges] == ["A1:S1"]  # the title merged as it was
+
+
+def test_a_problem_sheet_with_a_two_row_header_and_merged_households_reads_back_as_the_original():
+    header = ["户编号", "支部", "网格", "住址", "姓名", "身份证号"]
+    rows = [["甲村户籍台账"], ["户编号", "户籍信息", None, None, "居民", None], [None, "支部", "网格", "住址", "姓名", "身份证号"],
+            ["", "甲村", "一网格", "一组8号", "王建国", 360426199101010071], ["", None, None, None, "李秀英", "360426199202020082"]]
+    data = xlsx_bytes(rows, merges=["A1:F1", "A2:A3", "B2:D2", "E2:F2", "B4:B5", "C4:C5", "D4:D5"])
+    columns = [Column(k, h) for k, h in zip(("code", "branch", "grid", "address", "name", "id_number"), header)]
+    table = xlsx.read_table(data, "a.xlsx", columns)
+    problems = [table.problem(4, "id_number", "身份证号存成了数字"), table.problem(5, "name", "请核对", "warning")]
+    buffer = io.BytesIO()
+    xlsx.write_annotated(buffer, data, table, problems)
+
+    again = xlsx.read_table(buffer.getvalue(), "a.xlsx", columns)
+    assert (again.header_row, again.index, again.ignored) == (table.header_row, table.index, ["错误说明"])
+    assert [cells[:6] for _n, cells in again.rows] == [cells[:6] for _n, cells in table.rows]
+    ws = load_workbook(io.BytesIO(buffer.getvalue())).active
+    assert ws.cell(5, 7).value == "提醒 姓名：请核对" and ws["E5"].fill.fgColor.rgb in (None, "00000000")
+    assert ws.cell(4, 7).value == "身份证号：身份证号存成了数字"
 
 
 def test_a_column_is_normalised_once_per_distinct_value_and_refusals_keep_their_positions():
