@@ -21,6 +21,7 @@ import heapq
 import io
 import os
 import re
+import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -28,6 +29,7 @@ from functools import cached_property
 from itertools import islice
 from operator import itemgetter
 from typing import NamedTuple
+from xml.etree import ElementTree
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -637,15 +639,55 @@ def _fill_merged(grid: list[list], merges, header_rows: int) -> None:
                     row[c] = value
 
 
-def _match_header(cells: list, lookup: dict[str, str]) -> dict[str, int]:
+def _match_header(cells: list, lookup: dict[str, str], hidden: frozenset[int] = frozenset()) -> dict[str, int]:
+    """Column key -> index of the first column of that meaning, a visible one before a hidden one
+    (a stale 电话 column hidden beside the 手机号码 the village keeps up to date)."""
     found: dict[str, int] = {}
     for i, cell in enumerate(cells):
         if cell == "" or cell is None:
             continue
         key = lookup.get(normalise_header(cell))
-        if key is not None and key not in found:
+        if key is not None and (key not in found or (found[key] in hidden and i not in hidden)):
             found[key] = i
     return found
+
+
+_RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_DOC_RELS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_COL = re.compile(r"<(?:\w+:)?col\b([^>]*)>")
+_ATTR = re.compile(r'(\w+)="([^"]*)"')
+
+
+def hidden_columns(data: bytes, sheet: str) -> frozenset[int]:
+    """0-based indexes of the columns an .xlsx sheet hides; empty for other files or when unsure.
+
+    calamine reads cells, not column widths, so the <cols> element at the head of the sheet's XML
+    is read here (only the part before the cells)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            book = ElementTree.fromstring(z.read("xl/workbook.xml"))
+            rel = next((e.get(f"{_DOC_RELS}id") for e in book.iter() if e.tag.endswith("}sheet")
+                        and e.get("name") == sheet), None)
+            rels = ElementTree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+            target = next((e.get("Target") for e in rels.iter(f"{_RELS}Relationship") if e.get("Id") == rel), None)
+            if target is None:
+                return frozenset()
+            path = target.lstrip("/") if target.startswith("/") else "xl/" + target
+            head = b""
+            with z.open(path) as xml:
+                while b"sheetData" not in head and len(head) < 4_000_000:
+                    chunk = xml.read(65536)
+                    if not chunk:
+                        break
+                    head += chunk
+    except (KeyError, zipfile.BadZipFile, ElementTree.ParseError, OSError):
+        return frozenset()
+    hidden = set()
+    for attrs in _COL.findall(head.split(b"sheetData", 1)[0].decode("utf-8", "replace")):
+        a = dict(_ATTR.findall(attrs))
+        if a.get("hidden") in ("1", "true") and a.get("min", "").isdigit() and a.get("max", "").isdigit():
+            hidden.update(range(int(a["min"]) - 1, min(int(a["max"]), 16384)))
+    return frozenset(hidden)
 
 
 def header_lookup(columns: Sequence[Column]) -> dict[str, str]:
@@ -712,6 +754,7 @@ def read_table(data: bytes, filename: str, columns: Sequence[Column], kind: str 
         return table
 
     _score, name, header_index, found, sheet, merges = best
+    hidden = hidden_columns(data, name) if fmt == "xlsx" else frozenset()
     top = sheet if isinstance(sheet, list) else [list(r) for r in sheet.to_python(skip_empty_area=False,
                                                                                    nrows=header_index + 1)]
     # The header ends below any merged cell that starts on the header row (a header two rows tall).
@@ -721,6 +764,8 @@ def read_table(data: bytes, filename: str, columns: Sequence[Column], kind: str 
             data_start = max(data_start, r1 + 1)
     _fill_merged(top, merges, data_start)
     header = top[header_index]
+    if hidden:
+        found = _match_header(header, lookup, hidden)
     table.sheet, table.header_row = name, header_index + 1
     table.index = found
     table.labels = {key: text(header[i]) for key, i in found.items()}
@@ -729,8 +774,9 @@ def read_table(data: bytes, filename: str, columns: Sequence[Column], kind: str 
         if i in used or not text(cell):
             continue
         key = lookup.get(normalise_header(cell))  # a second column of the same meaning (联系电话 and 手机号)
-        table.ignored.append(text(cell) if key is None else
-                             f"{text(cell)}（与“{table.labels[key]}”是同一项，只导入了“{table.labels[key]}”列）")
+        hid = "隐藏列，" if i in hidden else ""
+        table.ignored.append(f"{text(cell)}{f'（{hid[:-1]}）' if hid else ''}" if key is None else
+                             f"{text(cell)}（{hid}与“{table.labels[key]}”是同一项，只导入了“{table.labels[key]}”列）")
     for column in required:
         if column.key not in found:
             table.problems.append(Problem(table.header_row, column.header, "", f"缺少“{column.header}”列"))

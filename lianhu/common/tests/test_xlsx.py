@@ -154,7 +154,7 @@ def test_columns_in_another_order_with_other_names_and_hidden_ones_are_read():
     cells = list(table.rows)[0][1]
     assert {k: g(cells) for k, g in get.items()} == {"id_number": "360426199101010071", "name": "王秀英",
                                                      "phone": "13912345678", "branch": "甲村", "villager_group": "一组"}
-    assert table.ignored == ["备用"]
+    assert table.ignored == ["备用（隐藏列）"]  # a hidden column is still read: 手机号 above
 
 
 def test_blank_rows_are_skipped_and_rows_keep_their_sheet_numbers():
@@ -369,3 +369,15 @@ def test_a_tag_of_the_other_column_says_which_column_it_belongs_in():
         xlsx.tags("独居老人、低保", ["独居老人", "留守儿童"], "关爱标签", {"低保": "敏感标签"})
     with pytest.raises(CellError, match="不是可选的关爱标签"):
         xlsx.tags("五保", ["独居老人"], "关爱标签", {"低保": "敏感标签"})
+
+
+def test_a_hidden_stale_column_yields_to_the_visible_one_of_the_same_meaning():
+    header = ["姓名", "电话", "身份证号", "手机号码"]
+    row = ["王秀英", "13900000000", "360426199101010071", "13812345678"]
+    columns = [Column("name", "姓名"), Column("phone", "联系电话", ("电话", "手机号码")), Column("id_number", "身份证号")]
+    table = xlsx.read_table(xlsx_bytes([header, row], hidden_columns=["B"]), "a.xlsx", columns)
+    assert table.index["phone"] == 3
+    assert table.ignored == ["电话（隐藏列，与“手机号码”是同一项，只导入了“手机号码”列）"]
+    assert xlsx.hidden_columns(xlsx_bytes([header, row], hidden_columns=["B", "D"]), "Sheet1") == {1, 3}
+    visible = xlsx.read_table(xlsx_bytes([header, row]), "a.xlsx", columns)
+    assert visible.index["phone"] == 1  # both visible: the first, as before
