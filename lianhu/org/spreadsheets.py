@@ -655,6 +655,8 @@ class HouseholdSheet(xlsx.RosterSheet):
         taken: dict[int, int] = {}  # stored resident id -> the row that matched it
         for r in residents:
             h, rec = r.household, r.record
+            if h.code and h.stored is None:
+                continue  # its code found nothing (said once): its people cannot be matched either
             household_id = h.stored["id"] if h.stored else None
             stored = by_hash.get(rec.id_hash) if rec.id_hash else None
             if stored is not None and household_of[stored.id] != household_id:

@@ -144,8 +144,9 @@ def test_a_branch_or_grid_that_does_not_exist_is_a_row_error(world):
 def test_another_branch_does_not_exist_for_a_secretary(world):
     outcome = run(world, households_file(*family()), user="secretary_b")
     assert messages(outcome) == ["3B:支部“甲村”不存在（或不在您的管理范围内）"]
-    touching = run(world, households_file(dict(code=world.household_a.code, name="单雪梅")), user="secretary_b")
-    assert "不存在（或不在您的管理范围内）" in messages(touching)[0]
+    touching = run(world, households_file(dict(code=world.household_a.code, name="单雪梅", relation="户主")),
+                   user="secretary_b")
+    assert messages(touching) == [f"3A:户编号 {world.household_a.code} 不存在（或不在您的管理范围内）；新户请留空户编号，由系统编号"]
     assert Household.objects.filter(address="甲村一组8号").count() == 0
 
 
