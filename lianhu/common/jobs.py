@@ -105,22 +105,26 @@ def job_confirm(*, job: ImportJob, user, ip: str | None = None) -> ImportJob:
         if not _claim(job.pk, ImportStatus.PREVIEWED, ImportStatus.APPLYING):  # a second click, or another tab
             job.refresh_from_db()
             return job
-        return job_apply(job, ip=ip)
+        return job_apply(job, ip=ip, user=user)
     updated = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.PREVIEWED).update(
-        status=ImportStatus.CONFIRMED, progress=0, phase="", updated_at=timezone.now())
+        status=ImportStatus.CONFIRMED, progress=0, phase="", updated_at=timezone.now(),
+        confirmed_by=user if user is not None and user.is_authenticated else None, confirmed_ip=ip)
     job.refresh_from_db()
     return job if updated else job
 
 
-def job_apply(job: ImportJob, ip: str | None = None) -> ImportJob:
-    """Check again and write, in one transaction; audited with one summary entry."""
+def job_apply(job: ImportJob, ip: str | None = None, user=None) -> ImportJob:
+    """Check again and write, in one transaction; audited with one summary entry, as done by the user
+    who confirmed (by default the one who confirmed a queued job, or else the uploader)."""
     from .xlsx import import_file
 
+    actor = user if user is not None else (job.confirmed_by or job.created_by)
+    ip = ip if ip is not None else job.confirmed_ip
     job.status, job.progress, job.phase = ImportStatus.APPLYING, 0, "写入"
     job.save(update_fields=["status", "progress", "phase", "updated_at"])
     try:
         outcome = import_file(sheet_for(job), job.read_content(), job.filename, apply=True, progress=_reporter(job),
-                              audit=lambda o: audit_import(o, office=job.office, actor=job.created_by, ip=ip, job=job))
+                              audit=lambda o: audit_import(o, office=job.office, actor=actor, ip=ip, job=job))
     except Exception as e:
         logger.exception("import job %s failed while writing", job.pk)
         return _fail(job, f"写入时出错（{e.__class__.__name__}），没有写入任何数据；请重新上传或联系管理员")
@@ -183,7 +187,7 @@ def run_import_jobs() -> str:
         running = ImportStatus.VALIDATING if status == ImportStatus.QUEUED else ImportStatus.APPLYING
         if not _claim(pk, status, running):
             continue
-        job = ImportJob.objects.select_related("office", "created_by").get(pk=pk)
+        job = ImportJob.objects.select_related("office", "created_by", "confirmed_by").get(pk=pk)
         if status == ImportStatus.QUEUED:
             job_validate(job)
             checked += 1

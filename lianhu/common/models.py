@@ -162,6 +162,10 @@ class ImportJob(models.Model):
     ignored = models.JSONField("未识别的列", default=list, blank=True)
     problems = models.JSONField("问题", default=list, blank=True)
     updates = models.JSONField("将更新的行", default=list, blank=True)  # [row, record, change], at most UPDATE_LIMIT
+    # Who confirmed a file the worker writes, and from where: its audit entry names them.
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+", verbose_name="确认人")
+    confirmed_ip = models.GenericIPAddressField("确认人 IP", null=True, blank=True)
     error_count = models.PositiveIntegerField("错误数", default=0)
     warning_count = models.PositiveIntegerField("提醒数", default=0)
     message = models.TextField("结果说明", blank=True)

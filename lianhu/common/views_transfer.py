@@ -129,17 +129,29 @@ def export(request, kind):
 
     The list's export buttons post its filter form here: filters and "masked" are read as the list reads them.
     """
+    from lianhu.audit.models import FILTER_LABELS
+    from lianhu.org.models import Branch, Grid
+
     cls = _sheet_class_or_404(kind)
     params = list_filters(request)
+    for key, model in (("branch", Branch), ("grid", Grid)):  # a branch or grid outside the user's scope
+        value = params.get(key, "")
+        if value.isdigit() and not model.objects.visible_to(request.user).filter(pk=value).exists():
+            raise Http404
     queryset, filters = _export_queryset(request, kind, params)
     offices = list(Office.objects.visible_to(request.user, "view")[:2])
     office = offices[0] if len(offices) == 1 else None
     masked = params.get("masked") == "1" or not _revealable(request, queryset)
     sheet = cls(office=office, user=request.user, action="view")
+    described = _described(filters, request.user)
+    # The title says what the file holds: the user's one branch, or the filters of the list.
+    branches = list(Branch.objects.visible_to(request.user, "view").values_list("name", flat=True)[:2])
+    scope = [branches[0]] if len(branches) == 1 and "branch" not in described else []
+    scope += [f"{FILTER_LABELS.get(k, k)}：{v}" for k, v in described.items()]
     buffer = io.BytesIO()
-    rows = sheet.write_export(buffer, queryset, masked=masked)
+    rows = sheet.write_export(buffer, queryset, masked=masked, scope="，".join(scope))
     jobs.audit_export(kind=kind, office_id=office.pk if office else None, actor=request.user, ip=client_ip(request),
-                      rows=rows, masked=masked, filters=_described(filters, request.user))
+                      rows=rows, masked=masked, filters=described)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     return _xlsx_response(buffer, f"{cls.label}{'（脱敏）' if masked else ''}-{stamp}.xlsx")
 

@@ -1108,9 +1108,10 @@ class RosterSheet:
                        rows=[], options=self.options(), instructions=self.instructions,
                        required=self.required_for_new, blank_rows=5000)
 
-    def write_export(self, out, queryset, *, masked: bool) -> int:
+    def write_export(self, out, queryset, *, masked: bool, scope: str = "") -> int:
+        """`scope` says which rows these are when not the whole office's: a branch, the list's filters."""
         stamp = timezone.localtime().strftime("%Y-%m-%d %H:%M")
-        title = f"{self.title}（导出于 {stamp}{'，已脱敏' if masked else ''}）"
+        title = f"{self.title}（{scope + '；' if scope else ''}导出于 {stamp}{'，已脱敏' if masked else ''}）"
         lines = list(self.instructions)
         if masked:
             lines.insert(0, "本表已脱敏（身份证号、电话只显示部分数字，敏感标签以 *** 代替），可用于对外报送，但不能再导入。")

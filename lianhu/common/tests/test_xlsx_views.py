@@ -184,13 +184,15 @@ def test_a_big_file_is_checked_and_written_by_the_worker_with_progress_on_the_pa
     assert job.status == ImportStatus.PREVIEWED and job.progress == 100 and not waiting()
     assert client.get(reverse("transfer:job_progress", args=[job.pk]))["HX-Refresh"] == "true"
 
-    client.post(reverse("transfer:job_confirm", args=[job.pk]))
+    client.post(reverse("transfer:job_confirm", args=[job.pk]), REMOTE_ADDR="10.1.2.3")
     job.refresh_from_db()
     assert job.status == ImportStatus.CONFIRMED and not Household.objects.filter(address="甲村一组8号").exists()
     assert waiting()
     assert jobs.run_import_jobs().startswith("checked 0, wrote 1")
     job.refresh_from_db()
     assert job.status == ImportStatus.APPLIED and Household.objects.filter(address="甲村一组8号").exists()
+    entry = AuditEntry.objects.get(action=Action.IMPORT)  # written by the worker, in the name of who confirmed
+    assert (entry.actor, entry.ip) == (world.secretary_a, "10.1.2.3")
 
 
 def test_the_worker_fails_a_job_whose_worker_died_and_drops_old_uploads(world, client_for):
@@ -230,10 +232,20 @@ def test_the_export_follows_the_lists_filters_and_scope(world, client_for):
     assert exported_codes(admin.get(url, {"branch": world.branch_b.pk})) == {world.household_b.code}  # a link works too
     secretary_b = client_for(world.secretary_b)
     assert exported_codes(secretary_b.post(url)) == {world.household_b.code}
-    assert exported_codes(secretary_b.post(url, {"branch": world.branch_a.pk})) == set()
+    assert secretary_b.post(url, {"branch": world.branch_a.pk}).status_code == 404  # not his branch: no such list
+    assert secretary_b.post(url, {"grid": world.grid_a.pk}).status_code == 404
     entries = list(AuditEntry.objects.filter(action=Action.EXPORT).order_by("id"))
+    assert len(entries) == 6  # the refused ones are not exports
     assert [e.detail["filters"] for e in entries][1:4] == [{"linked": "未联系"}, {"q": "单雪梅"}, {"branch": "乙社区"}]
     assert entries[3].summary == "户籍 1 行，完整（含身份证号、电话）；筛选 支部：乙社区"
+
+
+def test_an_exports_title_says_which_rows_it_holds(world, client_for):
+    url = reverse("transfer:export", args=["households"])
+    title = workbook(client_for(world.office_admin).post(url, {"linked": "no"})).worksheets[0]["A1"].value
+    assert title.startswith(f"{world.office.name}户籍（户与居民）（联系情况：未联系；导出于 ")
+    own = workbook(client_for(world.secretary_b).post(url)).worksheets[0]["A1"].value
+    assert own.startswith(f"{world.office.name}户籍（户与居民）（乙社区；导出于 ")  # a secretary's one branch
 
 
 def test_an_export_searched_by_id_number_is_audited_without_the_number(world, client_for):
