@@ -304,6 +304,7 @@ class HouseholdDraft:
     bad: bool = False
     heads: int = 0  # residents the file makes 户主
     adopted: bool = False  # no code in the file: found by its head (`_adopt`)
+    conflicts: dict | None = None  # key -> {value: first row} when its rows disagree
 
 
 @dataclass(slots=True, eq=False)
@@ -467,9 +468,10 @@ class HouseholdSheet(xlsx.RosterSheet):
                     known = household.values.get(key)
                     if known is None:
                         household.values[key], household.rows[key] = value, n
-                    elif known != value:
-                        problem(n, key, f"与本户第 {household.rows[key]} 行的“{known}”不一致")
-                        household.bad = True
+                    elif known != value:  # settled against the stored household (`_settle`)
+                        if household.conflicts is None:
+                            household.conflicts = {}
+                        household.conflicts.setdefault(key, {known: household.rows[key]}).setdefault(value, n)
             if rec.name is None or rec.bad:
                 continue
             if rec.id_hash:
@@ -516,6 +518,9 @@ class HouseholdSheet(xlsx.RosterSheet):
                     problem(h.row, "code", f"户编号 {h.code} 不存在（或不在您的管理范围内）；新户请留空户编号，由系统编号")
                     h.bad = True
                     continue
+            if h.conflicts and not self._settle(h, problem, branch_by, grids_by_branch):
+                h.bad = True
+                continue
             final = dict(h.stored) if h.stored else dict(NEW_HOUSEHOLD)
             if "branch" in v:
                 branch = branch_by.get(v["branch"])
@@ -574,6 +579,32 @@ class HouseholdSheet(xlsx.RosterSheet):
                     problem(h.rows.get("branch", h.row), "branch",
                             f"{found}该户仍由本支部党员联系，请先解除联系再迁往其他支部")
                     h.bad = True
+
+    @staticmethod
+    def _settle(h: HouseholdDraft, problem, branch_by: dict, grids_by_branch: dict) -> bool:
+        """Rows of one household that disagree on a household cell: when the household is registered
+        and all rows but one say what is stored, the one is an edit and stands (an export, edited on one
+        row). Otherwise each disagreeing row is refused; False then."""
+        def stored_as(key: str, value) -> bool:
+            if key == "branch":
+                branch = branch_by.get(value)
+                return branch is not None and branch.pk == h.stored["branch_id"]
+            if key == "grid":
+                return any(g.pk == h.stored["grid_id"] for grids in grids_by_branch.values()
+                           for g in (grids.get(value),) if g is not None)
+            return value == h.stored[key]
+
+        ok = True
+        for key, rows in h.conflicts.items():
+            edits = [value for value in rows if h.stored is None or not stored_as(key, value)]
+            if h.stored is not None and len(edits) == 1 and len(rows) == 2:
+                h.values[key], h.rows[key] = edits[0], rows[edits[0]]
+                continue
+            (first, first_row), *others = rows.items()
+            for _value, row in others:
+                problem(row, key, f"与本户第 {first_row} 行的“{first}”不一致")
+            ok = False
+        return ok
 
     def _adopt(self, households: list[HouseholdDraft], branch_by: dict) -> None:
         """A household without a code whose head is already registered as 户主 is that household.

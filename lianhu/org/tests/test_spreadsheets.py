@@ -287,6 +287,36 @@ def test_rows_of_one_household_must_agree(world):
     assert messages(outcome) == ["4D:与本户第 3 行的“甲村一组8号”不一致"]
 
 
+def test_an_export_edited_on_one_row_of_a_household_takes_the_edit(world):
+    """A household's cells repeat on each of its rows in an export; the clerk corrects the address on one."""
+    from openpyxl import load_workbook
+
+    run(world, households_file(*family()))
+    household = Household.objects.get(address="甲村一组8号")
+    sheet = HouseholdSheet(office=world.office, user=world.office_admin)
+    buffer = io.BytesIO()
+    sheet.write_export(buffer, sheet.export_queryset().filter(pk=household.pk), masked=False)
+    book = load_workbook(io.BytesIO(buffer.getvalue()))
+    ws = book["户籍"]
+    assert [ws.cell(r, 4).value for r in (3, 4, 5)] == ["甲村一组8号"] * 3
+    ws.cell(4, 4).value = "甲村一组18号"  # the wife's row
+    ws.cell(5, 3).value = "甲村二网格"  # and the son's row names another grid: two edits, one per column
+    edited = io.BytesIO()
+    book.save(edited)
+
+    outcome = run(world, edited.getvalue(), user="office_admin")
+
+    assert outcome.ok and outcome.counts["户"]["updated"] == 1, messages(outcome)
+    assert outcome.updates == [xlsx.Update(3, f"户 {household.code}", "网格、住址")]
+    household.refresh_from_db()
+    assert (household.address, household.grid.name) == ("甲村一组18号", "甲村二网格")
+    ws.cell(3, 4).value = "甲村一组28号"  # three addresses for one household: no telling which is right
+    again = io.BytesIO()
+    book.save(again)
+    assert messages(run(world, again.getvalue(), user="office_admin", apply=False)) == [
+        "4D:与本户第 3 行的“甲村一组28号”不一致", "5D:与本户第 3 行的“甲村一组28号”不一致"]
+
+
 def test_household_cells_merged_down_the_rows_belong_to_each_row(world):
     rows = family()
     for r in rows[1:]:
