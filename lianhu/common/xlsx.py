@@ -1108,15 +1108,23 @@ class RosterSheet:
                        rows=[], options=self.options(), instructions=self.instructions,
                        required=self.required_for_new, blank_rows=5000)
 
-    def write_export(self, out, queryset, *, masked: bool, scope: str = "") -> int:
-        """`scope` says which rows these are when not the whole office's: a branch, the list's filters."""
+    def export_count(self, queryset) -> int:
+        """How many rows `export_rows` gives (for a progress bar)."""
+        return queryset.count()
+
+    def write_export(self, out, queryset, *, masked: bool, scope: str = "",
+                     progress: Callable[[Iterable], Iterable] | None = None) -> int:
+        """`scope` says which rows these are when not the whole office's: a branch, the list's filters.
+        `progress` wraps the rows as they are written (a tqdm bar on the command line)."""
         stamp = timezone.localtime().strftime("%Y-%m-%d %H:%M")
         title = f"{self.title}（{scope + '；' if scope else ''}导出于 {stamp}{'，已脱敏' if masked else ''}）"
         lines = list(self.instructions)
         if masked:
-            lines.insert(0, "本表已脱敏（身份证号、电话只显示部分数字，敏感标签以 *** 代替），可用于对外报送，但不能再导入。")
+            lines.insert(0, "本表已脱敏（身份证号、电话只显示部分数字，居民姓名只显示姓，出生日期只到年，敏感标签以 *** 代替），"
+                            "可发到微信群或对外报送，但不能再导入。")
+        rows = self.export_rows(queryset, masked=masked)
         return write_workbook(out, sheet_name=self.sheet_name, title=title, columns=self.columns,
-                              rows=self.export_rows(queryset, masked=masked), options=self.options(),
+                              rows=progress(rows) if progress else rows, options=self.options(),
                               instructions=lines, required=self.required_for_new)
 
 

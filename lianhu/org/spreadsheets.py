@@ -796,6 +796,10 @@ class HouseholdSheet(xlsx.RosterSheet):
     def export_queryset(self):
         return self.households()
 
+    def export_count(self, queryset) -> int:  # a row per resident, and one per household without any
+        return (Resident.objects.filter(household__in=queryset).count()
+                + queryset.filter(residents__isnull=True).count())
+
     def export_rows(self, queryset, *, masked: bool):
         """One row per resident (a household without residents gets one row of its own), in code order."""
         households = list(queryset.order_by("code").values_list(

@@ -7,6 +7,7 @@ from django.core.management import CommandError, call_command
 from openpyxl import load_workbook
 
 from lianhu.audit.models import Action, AuditEntry
+from lianhu.common import xlsx
 from lianhu.common.testing import valid_id_number
 from lianhu.common.tests.workbooks import households_file
 from lianhu.org.models import Household, Resident
@@ -88,5 +89,7 @@ def test_an_export_reimports_with_zero_changes(world, tmp_path, kind):
     assert "已导出" in out
     entry = AuditEntry.objects.get(action=Action.EXPORT)
     assert entry.detail["masked"] is False and entry.office == world.office
+    sheet = xlsx.sheet_class(kind)(office=world.office)
+    assert sheet.export_count(sheet.export_queryset()) == entry.detail["rows"] > 0  # the progress bar's total
     result = command("import_xlsx", kind, str(path), "--office", world.office.name, "--dry-run")
     assert "新增 0，更新 0" in result and "结束 0" in result if kind == "links" else "新增 0，更新 0" in result

@@ -6,8 +6,10 @@
 from __future__ import annotations
 
 import getpass
+import sys
 
 from django.core.management.base import BaseCommand
+from tqdm import tqdm
 
 from lianhu.common import xlsx
 from lianhu.common.jobs import audit_export
@@ -26,7 +28,13 @@ class Command(BaseCommand):
     def handle(self, *args, kind, out, office, **options):
         office = office_named(office)
         sheet = xlsx.sheet_class(kind)(office=office)
-        rows = sheet.write_export(out, sheet.export_queryset(), masked=False)
+        queryset = sheet.export_queryset()
+
+        def progress(rows):
+            return tqdm(rows, total=sheet.export_count(queryset), unit="行", desc="导出", file=sys.stderr,
+                        disable=None if options["verbosity"] else True, dynamic_ncols=True)
+
+        rows = sheet.write_export(out, queryset, masked=False, progress=progress)
         audit_export(kind=kind, office_id=office.pk, actor=None, ip=None, rows=rows, masked=False,
                      source=f"command ({getpass.getuser()})")
         self.stdout.write(self.style.SUCCESS(f"已导出 {rows:,} 行到 {out}"))
