@@ -903,9 +903,9 @@ def write_workbook(out, *, sheet_name: str, title: str, columns: Sequence[Column
         # limited to 255 characters, too few for an office's grids.
         lists = workbook.add_worksheet("选项")
         names = list(dict.fromkeys(c.options for c in columns if c.options and options.get(c.options)))
-        for n, name in enumerate(names):
-            for r, value in enumerate(options[name]):
-                lists.write_string(r, n, value)
+        # Row by row, as constant_memory writes: a cell written to a row already passed is dropped.
+        for r in range(max((len(options[n]) for n in names), default=0)):
+            _write_row(lists, r, [options[n][r] if r < len(options[n]) else None for n in names], formats)
         for i, column in enumerate(columns):
             if column.options not in names:
                 continue

@@ -239,6 +239,7 @@ def test_the_template_has_drop_downs_text_id_columns_and_instructions():
     assert [c.value for c in ws[2]] == HOUSEHOLD_HEADER
     formulas = {dv.formula1 for dv in ws.data_validations.dataValidation}
     assert "'选项'!$A$1:$A$2" in formulas and "'选项'!$B$1:$B$2" in formulas
+    assert list(book["选项"].iter_cols(values_only=True)) == [("甲村", "乙社区"), ("户主", "配偶")]  # every list whole
     assert ws.column_dimensions["M"].number_format == "@"  # 身份证号 typed as text
     assert "一行一位居民" in [r[0].value for r in book["填写说明"].iter_rows()]
 

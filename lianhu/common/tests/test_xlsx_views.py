@@ -46,6 +46,9 @@ def test_the_template_offers_only_the_branches_the_user_may_import_into(world, c
     book = workbook(response)
     assert [c.value for c in book["选项"]["A"] if c.value] == ["甲村"]
     assert book["户籍"]["A2"].value == "户编号"
+    lists = {values[0]: [v for v in values if v] for values in book["选项"].iter_cols(values_only=True)}
+    assert lists["甲村一网格"] == ["甲村一网格", "甲村二网格"] and lists["是"] == ["是", "否"]
+    assert lists["户主"][:2] == ["户主", "配偶"] and lists["男"] == ["男", "女"]  # every drop-down's list whole
 
 
 @pytest.mark.parametrize("kind", ["households", "members", "links"])
