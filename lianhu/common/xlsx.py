@@ -794,14 +794,21 @@ def read_table(data: bytes, filename: str, columns: Sequence[Column], kind: str 
 
 
 def _other_kind(header: list, kind: str, found: dict[str, int]) -> str | None:
-    """What to say when the header fits another kind of sheet better than `kind`'s, or None."""
+    """What to say when the header is plainly another kind of sheet, or None.
+
+    Plainly: it has at least two of the columns only that kind has (`RosterSheet.telling`: 与户主关系,
+    自建房 for households; 入党日期, 状态 for members) and none of this kind's. Columns every roster
+    may carry (支部, 姓名, 住址, 备注, 村民组) tell nothing."""
     mine = sheet_class(kind)
+    if any(key in found for key in mine.telling):
+        return None
     for other_kind in SHEETS:
+        if other_kind == kind:
+            continue
         other = sheet_class(other_kind)
-        theirs = _match_header(header, header_lookup(other.columns)) if other_kind != kind else {}
-        if len(theirs) > len(found):
-            own = {normalise_header(n) for c in mine.columns for n in (c.header, *c.aliases)}
-            telling = [text(header[i]) for i in sorted(theirs.values()) if normalise_header(header[i]) not in own]
+        theirs = _match_header(header, header_lookup([c for c in other.columns if c.key in other.telling]))
+        if len(theirs) >= 2:
+            telling = [text(header[i]) for i in sorted(theirs.values())]
             return (f"这个文件是{other.label}表（有“{'”“'.join(telling[:3])}”等列），不是{mine.label}："
                     f"请到“导入{other.label}”页面上传")
     return None
@@ -1063,6 +1070,7 @@ class RosterSheet:
     do_not_call_in_templates = True  # pages are given the class itself, for sheet.kind and sheet.label
     columns: tuple[Column, ...] = ()
     required_for_new: tuple[str, ...] = ()  # shown in red in the template
+    telling: tuple[str, ...] = ()  # columns only this kind of sheet has: a file with them is this kind
     instructions: tuple[str, ...] = ()
 
     def __init__(self, *, office, user=None, action: str | None = None):

@@ -84,6 +84,7 @@ class _OfficeSheet(xlsx.RosterSheet):
 class MemberSheet(_OfficeSheet):
     kind = "members"
     sheet_name = "党员"
+    telling = ("joined_party_on", "status", "exempt_reason", "exempt_since", "exempt_approved_by", "post", "capacity")
     label = "党员名册"
     action = "manage_members"
     columns = (
@@ -507,6 +508,7 @@ class LinkDraft:
 class LinkSheet(_OfficeSheet):
     kind = "links"
     sheet_name = "联系关系"
+    telling = ("member_name", "member_id_number", "started_on")
     label = "党员联系户"
     action = "manage_members"
     columns = (

@@ -326,6 +326,7 @@ class Plan:
 class HouseholdSheet(xlsx.RosterSheet):
     kind = "households"
     sheet_name = "户籍"
+    telling = ("relation", "self_built", "floors", "built_year", "care_tags", "sensitive_tags")
     label = "户籍（户与居民）"
     action = "edit_roster"
     columns = (

@@ -91,10 +91,20 @@ def test_a_households_file_uploaded_as_another_kind_is_refused_as_a_whole(world,
     sheet.write_export(buffer, sheet.export_queryset(), masked=False)
     outcome = xlsx.import_file(cls(office=world.office, user=world.office_admin), buffer.getvalue(), "户籍.xlsx",
                                apply=True)
-    telling = {"members": "“户编号”“村民组”“自建房”", "links": "“网格”“村民组”“自建房”"}[kind]  # not in its own columns
     assert [(p.row, p.message) for p in outcome.errors] == [
-        (0, f"这个文件是户籍（户与居民）表（有{telling}等列），不是{cls.label}：请到“导入户籍（户与居民）”页面上传")]
+        (0, f"这个文件是户籍（户与居民）表（有“自建房”“层数”“建成年份”等列），不是{cls.label}：请到“导入户籍（户与居民）”页面上传")]
     assert not outcome.applied and not PartyMember.objects.filter(name="王建国").exists()
+
+
+@pytest.mark.parametrize("header", [["支部", "姓名", "身份证号", "备注"],
+                                    ["支部", "姓名", "性别", "出生年月", "入党时间", "身份证号码", "联系电话", "家庭住址",
+                                     "村民组", "备注"]])
+def test_a_members_roster_with_columns_every_roster_has_is_no_households_file(world, header):
+    row = {"支部": "甲村", "姓名": "周新民", "性别": "男", "身份证号": NEW_ID, "身份证号码": NEW_ID, "备注": "老党员",
+           "村民组": "一组", "入党时间": "1995.7.1"}
+    outcome = run(world, MemberSheet, header, [row.get(h, "") for h in header])
+    assert outcome.applied, errors(outcome)
+    assert PartyMember.objects.filter(name="周新民").exists()
 
 
 def test_party_rosters_dates_to_the_month_are_taken_and_a_second_import_keeps_them(world):
