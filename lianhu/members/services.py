@@ -16,6 +16,7 @@ from lianhu.audit.models import Action, AuditEntry
 from lianhu.audit.services import audit_log
 from lianhu.common.models import refuse_duplicate_id_number
 from lianhu.common.pinyin import name_initials
+from lianhu.common.validators import parse_id_number
 from lianhu.org.models import Household
 
 from .models import EndReason, LiaisonLink, MemberStatus, PartyMember, party_age_problem, underage_problem
@@ -40,10 +41,13 @@ def member_save(*, member: PartyMember, actor, ip: str | None = None, id_number:
     age = party_age_problem(member.birth_date, member.joined_party_on)
     if age is not None and age[0] == "error":  # before 18 is only questioned: old records may say so
         raise ValidationError({"joined_party_on": age[1]})
-    if creating or PartyMember.objects.filter(pk=member.pk).values_list("birth_date", flat=True).first() != member.birth_date:
-        underage = underage_problem(member.birth_date)
+    # The age as the birth date gives it, or else as a new ID number does (the form leaves the date blank).
+    born = member.birth_date or (parse_id_number(id_number).birth_date if id_number else None)
+    if id_number or creating or PartyMember.objects.filter(pk=member.pk).values_list(
+            "birth_date", flat=True).first() != member.birth_date:
+        underage = underage_problem(born)
         if underage:
-            raise ValidationError({"birth_date": underage})
+            raise ValidationError({"birth_date" if member.birth_date else "id_number": underage})
     if member.id_number_hash:
         refuse_duplicate_id_number(PartyMember.objects.filter(id_number_hash=member.id_number_hash).exclude(pk=member.pk), actor)
     with transaction.atomic():

@@ -5,7 +5,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from lianhu.common.testing import make_household, make_member
-from lianhu.members.models import LiaisonLink, MemberStatus
+from lianhu.members.models import LiaisonLink, MemberStatus, PartyMember
 from lianhu.members import services
 
 pytestmark = pytest.mark.django_db
@@ -200,3 +200,13 @@ def test_a_birth_date_under_eighteen_is_refused_on_the_form_and_the_input_kept(w
     assert "出生日期 2015-05-05：未满 18 周岁，不能登记为党员" in page and 'value="2015-05-05"' in page
     world.member_a.refresh_from_db()
     assert world.member_a.birth_date != dt.date(2015, 5, 5)
+
+
+def test_a_child_is_refused_by_his_id_number_when_no_birth_date_is_typed(world, client_for):
+    from lianhu.common.testing import valid_id_number
+
+    child = valid_id_number("20150505", serial=71)
+    response = client_for(world.secretary_a).post(reverse("members:member_create"), {
+        "branch": world.branch_a.pk, "name": "周小宝", "gender": "M", "capacity": 10, "phone": "", "id_number": child})
+    assert "出生日期 2015-05-05：未满 18 周岁，不能登记为党员" in response.content.decode()
+    assert not PartyMember.objects.filter(name="周小宝").exists()
