@@ -147,7 +147,8 @@ def export(request, kind):
     # The title says what the file holds: the user's one branch, or the filters of the list.
     branches = list(Branch.objects.visible_to(request.user, "view").values_list("name", flat=True)[:2])
     scope = [branches[0]] if len(branches) == 1 and "branch" not in described else []
-    scope += [f"{FILTER_LABELS.get(k, k)}：{v}" for k, v in described.items()]
+    # A masked file is for WeChat groups: the words searched for (often a name) stay out of its title.
+    scope += [f"{FILTER_LABELS.get(k, k)}：{'（按关键词筛选）' if masked and k == 'q' else v}" for k, v in described.items()]
     buffer = io.BytesIO()
     rows = sheet.write_export(buffer, queryset, masked=masked, scope="，".join(scope))
     jobs.audit_export(kind=kind, office_id=office.pk if office else None, actor=request.user, ip=client_ip(request),

@@ -249,6 +249,11 @@ def test_an_exports_title_says_which_rows_it_holds(world, client_for):
     assert title.startswith(f"{world.office.name}户籍（户与居民）（联系情况：未联系；导出于 ")
     own = workbook(client_for(world.secretary_b).post(url)).worksheets[0]["A1"].value
     assert own.startswith(f"{world.office.name}户籍（户与居民）（乙社区；导出于 ")  # a secretary's one branch
+    searched = workbook(client_for(world.office_admin).post(url, {"q": "单雪梅"})).worksheets[0]["A1"].value
+    assert "搜索：单雪梅；" in searched
+    shared = workbook(client_for(world.office_admin).post(url, {"q": "单雪梅", "masked": "1"})).worksheets[0]
+    assert "单雪梅" not in shared["A1"].value and "搜索：（按关键词筛选）" in shared["A1"].value
+    assert "单雪梅" not in [c.value for row in shared.iter_rows() for c in row]  # the name masked in the rows too
 
 
 def test_an_export_searched_by_id_number_is_audited_without_the_number(world, client_for):
