@@ -38,13 +38,13 @@ REASONS = {**{xlsx.compact(r.label): r.value for r in ExemptReason}, **{r.value:
 MEMBER_FIELDS = ("branch_id", "grid_id", "name", "gender", "birth_date", "joined_party_on", "address", "lng", "lat",
                  "status", "capacity", "exempt_reason", "exempt_since", "exempt_approved_by", "post")
 # What a preview compares, field by field, and the column each field is shown as.
-MEMBER_CHANGES = {f: f.removesuffix("_id") for f in MEMBER_FIELDS} | {"id_number_hash": "id_number",
-                                                                     "phone_hash": "phone"}
+MEMBER_CHANGES = {f: f.removesuffix("_id") for f in MEMBER_FIELDS} | {
+    "id_number_hash": "id_number", "id_number_masked": "id_number", "phone_hash": "phone"}
 SEALED_FIELDS = ("id_number_cipher", "id_number_hash", "id_number_masked", "phone_cipher", "phone_hash", "phone_masked")
 NEW_MEMBER = {"id": None, "branch_id": None, "grid_id": None, "name": "", "gender": "", "birth_date": None,
               "joined_party_on": None, "address": "", "lng": None, "lat": None, "status": MemberStatus.ACTIVE,
               "capacity": DEFAULT_CAPACITY, "exempt_reason": "", "exempt_since": None, "exempt_approved_by": "",
-              "post": "", "id_number_hash": "", "phone_hash": ""}
+              "post": "", "id_number_hash": "", "id_number_masked": "", "phone_hash": ""}
 
 
 def _limit(name: str) -> int:
@@ -144,7 +144,7 @@ class MemberSheet(_OfficeSheet):
         for g in self.grids():
             grids[g.branch_id][g.name] = grids[g.branch_id][g.code] = g
 
-        columns = ("id", *MEMBER_FIELDS, "id_number_hash", "phone_hash")
+        columns = ("id", *MEMBER_FIELDS, "id_number_hash", "id_number_masked", "phone_hash")
         by_hash, by_name = {}, defaultdict(list)
         visible = self.members()
         if for_update:
@@ -245,6 +245,9 @@ class MemberSheet(_OfficeSheet):
                         continue
             if d.id_hash:
                 final["id_number_hash"] = d.id_hash
+                if d.id.kind != "legacy15" or not final["id_number_masked"]:
+                    # The 18-digit number replaces a registered 15-digit one (both hash alike: `id_key`).
+                    final["id_number_masked"] = mask_id_number(d.id.value)
             if d.phone:
                 final["phone_hash"] = phone_hash(d.phone)
             if not self._check_status(d, final, problem, today):
@@ -425,7 +428,8 @@ class MemberSheet(_OfficeSheet):
     def _row(d: MemberDraft, ciphers: dict) -> tuple:
         f, s = d.final, d.stored
         old = ciphers.get(s["id"], ("", "", "", "")) if s is not None else ("", "", "", "")
-        if d.id is not None and (s is None or s["id_number_hash"] != d.id_hash):
+        if d.id is not None and (s is None or s["id_number_hash"] != d.id_hash
+                                 or s["id_number_masked"] != f["id_number_masked"]):
             id_cipher, id_masked = crypto.encrypt(d.id.value), mask_id_number(d.id.value)
         else:
             id_cipher, id_masked = old[0], old[1]

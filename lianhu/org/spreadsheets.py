@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from django.db.models import Q, TextField
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Length
 from django.utils import timezone
 
 from lianhu.common import bulk, crypto, xlsx
@@ -209,7 +209,7 @@ def _split(outcome: Outcome, entity: str, drafts) -> tuple[list, list]:
     for d in drafts:
         if d.stored is None:
             new.append(d)
-        elif d.final != d.stored:
+        elif d.final != d.stored or getattr(d, "upgrade", False):
             changed.append(d)
         else:
             unchanged += 1
@@ -313,6 +313,7 @@ class ResidentDraft:
     household: HouseholdDraft
     stored: ResidentState | None = None
     final: ResidentState | None = None
+    upgrade: bool = False  # registered with his 15-digit ID number, the file gives the 18-digit one
 
 
 @dataclass
@@ -421,8 +422,8 @@ class HouseholdSheet(xlsx.RosterSheet):
         outcome.list_updates(
             (xlsx.Update(h.row, f"户 {h.code}", self.changed_columns(h.stored, h.final, HOUSEHOLD_CHANGES))
              for h in plan.changed_households),
-            (xlsx.Update(r.record.row, f"居民 {r.final.name}",
-                         self.changed_columns(r.stored._asdict(), r.final._asdict(), RESIDENT_CHANGES))
+            (xlsx.Update(r.record.row, f"居民 {r.final.name}", self.changed_columns(
+                r.stored._asdict() | ({"id_number_hash": None} if r.upgrade else {}), r.final._asdict(), RESIDENT_CHANGES))
              for r in plan.changed_residents))
         problems.sort(key=lambda p: (p.row, p.letter))
         outcome.plan = plan
@@ -679,6 +680,9 @@ class HouseholdSheet(xlsx.RosterSheet):
                 if id_hash:
                     by_hash[id_hash] = state
                 by_name[household_id, name].append(state)
+        # Residents registered with a legacy 15-digit number (its hash is the 18-digit one's: `id_key`).
+        legacy = set(Resident.objects.filter(bulk.one_of(Resident, "household_id", sorted(stored_households))).annotate(
+            digits=Length("id_number_masked")).filter(digits=15).values_list("id", flat=True)) if stored_households else set()
         # ID numbers registered in households outside the file: one resident per ID number, everywhere.
         self._lookup_registered([r.record.id_hash for r in residents if r.record.id_hash
                                  and r.record.id_hash not in by_hash and r.record.id_hash not in self._looked_up])
@@ -722,6 +726,7 @@ class HouseholdSheet(xlsx.RosterSheet):
                     h.bad = True
                     continue
             r.stored = stored
+            r.upgrade = stored is not None and stored.id in legacy and rec.id is not None and rec.id.kind != "legacy15"
             r.final = self._merge(r, problem)
             if r.final is None:
                 h.bad = True
@@ -874,7 +879,7 @@ class HouseholdSheet(xlsx.RosterSheet):
         for r in drafts:
             rec, f, s = r.record, r.final, r.stored
             id_cipher, id_masked, phone_cipher, phone_masked = NOTHING_SEALED if s is None else old[s.id]
-            if rec.id is not None and (s is None or s.id_number_hash != rec.id_hash):
+            if rec.id is not None and (s is None or s.id_number_hash != rec.id_hash or r.upgrade):
                 id_cipher, id_masked = seal(rec.id.value), mask_id_number(rec.id.value)
             if rec.phone and (s is None or s.phone_hash != rec.phone_hash):
                 phone_cipher, phone_masked = seal(rec.phone), mask_phone(rec.phone)

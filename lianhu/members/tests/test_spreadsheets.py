@@ -64,6 +64,19 @@ def test_a_new_member_is_created_sealed_with_gender_from_his_id_number(world):
     assert m.reveal_id_number() == NEW_ID and m.reveal_phone() == "13800138001" and m.name_initials == "zxm"
 
 
+def test_a_member_registered_with_his_old_15_digit_number_takes_the_new_one(world):
+    from lianhu.common.validators import id_key
+
+    old = "410173700505713"
+    members(world, member_row(branch="甲村", name="周老党", gender="男", id_number=old))
+    outcome = members(world, member_row(branch="甲村", name="周老党", id_number=id_key(old)))
+    assert outcome.counts["党员"] == {"created": 0, "updated": 1, "unchanged": 0}, errors(outcome)
+    assert outcome.updates == [xlsx.Update(3, "党员 周老党", "身份证号")]
+    m = PartyMember.objects.get(name="周老党")
+    assert m.reveal_id_number() == id_key(old) and len(m.id_number_masked) == 18
+    assert members(world, member_row(branch="甲村", name="周老党", id_number=old)).changes == 0
+
+
 def test_a_joining_date_before_birth_is_refused_and_one_before_eighteen_questioned(world):
     born_1970 = dict(branch="甲村", name="周新民", id_number=NEW_ID)  # born 1970-05-05, by his ID number
     outcome = members(world, member_row(**born_1970, joined_party_on="1969.7.1"))

@@ -207,8 +207,12 @@ def test_a_legacy_15_digit_number_and_the_18_digit_one_that_replaced_it_are_one_
     household = Household.objects.get(address="甲村三组1号")
     outcome = run(world, households_file(dict(code=household.code, name="王老汉", id_number=id_key(old))))
 
-    assert outcome.ok and outcome.counts["居民"] == {"created": 0, "updated": 0, "unchanged": 1}, messages(outcome)
-    assert household.residents.count() == 1
+    assert outcome.ok and outcome.counts["居民"] == {"created": 0, "updated": 1, "unchanged": 0}, messages(outcome)
+    assert outcome.updates == [xlsx.Update(3, "居民 王老汉", "身份证号")]  # the new card's number replaces the old
+    (resident,) = household.residents.all()
+    assert resident.reveal_id_number() == id_key(old) and len(resident.id_number_masked) == 18
+    again = run(world, households_file(dict(code=household.code, name="王老汉", id_number=old)))
+    assert again.changes == 0  # the old number again: the same person, nothing to change
     elsewhere = run(world, households_file(
         dict(branch="甲村", grid="甲村一网格", address="甲村三组2号", name="王小军", relation="户主", gender="男"),
         dict(name="王老汉", relation="父亲", id_number=id_key(old))))
