@@ -7,7 +7,7 @@ from .models import AuditEntry
 class AuditEntryAdmin(admin.ModelAdmin):
     """Append-only: no adding, changing or deleting here."""
 
-    list_display = ["at", "actor_label", "action", "object_repr", "field", "ip"]
+    list_display = ["at", "actor_label", "action", "shown_object", "field", "ip"]
     list_filter = ["action"]
 
     def has_add_permission(self, request):

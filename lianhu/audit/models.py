@@ -52,7 +52,13 @@ class AuditEntry(models.Model):
         indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object")]
 
     def __str__(self):
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.get_action_display()} {self.object_repr}"
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.get_action_display()} {self.shown_object}"
+
+    @property
+    def shown_object(self) -> str:
+        """The object column as shown: an import's file name with its ID numbers and phones masked (the
+        entries kept the name in clear before November 2026; household codes elsewhere stay as they are)."""
+        return mask_digit_runs(self.object_repr) if self.action == Action.IMPORT else self.object_repr
 
     @property
     def summary(self) -> str:

@@ -37,6 +37,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 import xlsxwriter
+from xlsxwriter.exceptions import OverlappingRange
 from xlsxwriter.utility import xl_col_to_name
 
 from .validators import IdNumber, clean_text, normalize_phone, parse_id_number
@@ -981,9 +982,23 @@ def write_annotated(out, data: bytes, table: Table, problems: Sequence[Problem],
                            [*styles, formats["message"]])
             else:
                 _write_row(ws, r, cells, formats)
+        def style_at(r: int, c: int, value):
+            """The format the merged range's first cell was written with (merging writes it again)."""
+            if r == header:
+                return formats["header"]
+            if xl_col_to_name(c) in {p.letter for p in by_row.get(r + 1, ()) if p.level == "error"}:
+                return formats["bad_text"] if c in text_columns else formats["bad"]
+            if isinstance(value, dt.date):
+                return formats["datetime" if isinstance(value, dt.datetime) else "date"]
+            return None
+
         for (r0, c0), (r1, c1) in merges:
             if (r0, c0) != (r1, c1) and r0 < len(grid) and c0 < len(grid[r0]):
-                ws.merge_range(r0, c0, r1, c1, grid[r0][c0], formats["header"] if r0 <= header <= r1 else None)
+                value = grid[r0][c0]
+                try:
+                    ws.merge_range(r0, c0, r1, c1, value, style_at(r0, c0, value))
+                except OverlappingRange:  # a damaged file's ranges: the cells are all there, unmerged
+                    continue
         whole = [p.message for p in by_row.get(0, ())] + ([note] if note else [])
         if whole:
             extra = workbook.add_worksheet("整体问题")

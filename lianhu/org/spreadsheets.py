@@ -413,7 +413,7 @@ class HouseholdSheet(xlsx.RosterSheet):
         del records
         if progress:
             progress(0, 1, "核对已有数据")
-        self._bind_households(households, problem, for_update)
+        self._bind_households(households, residents, problem, for_update)
         self._bind_residents(residents, problem)
         plan = Plan()
         plan.new_households, plan.changed_households = _split(outcome, "户", (h for h in households if not h.bad))
@@ -487,7 +487,8 @@ class HouseholdSheet(xlsx.RosterSheet):
             residents.append(ResidentDraft(record=rec, household=household))
         return households, residents
 
-    def _bind_households(self, households: list[HouseholdDraft], problem, for_update: bool) -> None:
+    def _bind_households(self, households: list[HouseholdDraft], residents: list[ResidentDraft], problem,
+                         for_update: bool) -> None:
         """Find each household, resolve its branch and grid in scope, and say what it will become."""
         branches = list(self.branches())
         if for_update:
@@ -500,7 +501,7 @@ class HouseholdSheet(xlsx.RosterSheet):
         for g in self.grids():
             grids_by_branch[g.branch_id][g.name] = grids_by_branch[g.branch_id][g.code] = g
             grid_by_id[g.pk] = g
-        self._adopt(households, branch_by)
+        self._adopt(households, residents, branch_by)
 
         codes = [h.code for h in households if h.code]
         stored = {}
@@ -608,15 +609,17 @@ class HouseholdSheet(xlsx.RosterSheet):
             ok = False
         return ok
 
-    def _adopt(self, households: list[HouseholdDraft], branch_by: dict) -> None:
+    def _adopt(self, households: list[HouseholdDraft], residents: list[ResidentDraft], branch_by: dict) -> None:
         """A household without a code whose head is already registered as 户主 is that household.
 
         Villages keep their own sheets without our codes: importing such a sheet a second time must
         find the households the first import created, not create them again. The head is found by
         his ID number, or, when the row has none, by his name as 户主 at the same address in the same
-        branch. Only as 户主: a son registered in his parents' household who heads a new one in the
-        file (分户) does not make the file's household his parents' (his ID number is then refused
-        as registered elsewhere, saying where).
+        branch. Registered as someone else than 户主, he heads that household only if another of the
+        file's household is registered there too (the widow who heads it now, with her son): a son
+        registered in his parents' household who heads a new one with a wife and children of his own
+        (分户) does not make the file's household his parents' (his ID number is then refused as
+        registered elsewhere, saying where).
         """
         self._registered: dict[str, tuple] = {}  # ID hash -> (household id, code, name, relation), any office
         hashes = [h.head.id_hash for h in households if not h.code and h.head is not None and h.head.id_hash]
@@ -625,29 +628,44 @@ class HouseholdSheet(xlsx.RosterSheet):
         head = Relation.HEAD.value
         if self._registered:
             visible = self._visible_households({v[0] for v in self._registered.values()})
+            not_head = {}  # id(draft) -> the household its head is registered in, as someone else than 户主
             for h in households:
                 if h.code or h.bad or h.head is None:
                     continue
                 registered = self._registered.get(h.head.id_hash)
-                if registered is not None and registered[0] in visible and registered[3] == head:
+                if registered is None or registered[0] not in visible:
+                    continue
+                if registered[3] == head:
                     h.code, h.adopted = registered[1], True
-        unnamed = {}  # (branch id, address, head's name) -> draft, for heads without an ID number
+                else:
+                    not_head[id(h)] = registered
+            others = [r for r in residents if id(r.household) in not_head and r.record is not r.household.head
+                      and r.record.id_hash]
+            if others:
+                hashes = [r.record.id_hash for r in others if r.record.id_hash not in self._looked_up]
+                self._looked_up.update(hashes)
+                self._lookup_registered(hashes)
+                for r in others:
+                    h, registered = r.household, not_head[id(r.household)]
+                    if not h.code and self._registered.get(r.record.id_hash, (None,))[0] == registered[0]:
+                        h.code, h.adopted = registered[1], True
+        unnamed = defaultdict(list)  # (branch id, address, head's name) -> drafts, for heads without an ID number
         for h in households:
             if h.code or h.bad or h.head is None or h.head.id_hash:
                 continue
             branch = branch_by.get(h.values.get("branch"))
             if branch is not None and h.values.get("address"):
-                unnamed[branch.pk, h.values["address"], h.head.name] = h
+                unnamed[branch.pk, h.values["address"], h.head.name].append(h)
         if unnamed:
             found = defaultdict(list)
             for key in self.households().filter(
-                    address__in={k[1] for k in unnamed}, residents__relation=head,
-                    residents__name__in={k[2] for k in unnamed}).values_list(
-                    "branch_id", "address", "residents__name", "code"):
+                    bulk.one_of(Household, "address", sorted({k[1] for k in unnamed})), residents__relation=head
+            ).values_list("branch_id", "address", "residents__name", "code"):
                 found[key[:3]].append(key[3])
-            for key, h in unnamed.items():
-                if len(found.get(key, ())) == 1:
-                    h.code, h.adopted = found[key][0], True
+            for key, drafts in unnamed.items():
+                # One registered household and one in the file: the same. Two of either: no telling which.
+                if len(drafts) == 1 and len(found.get(key, ())) == 1:
+                    drafts[0].code, drafts[0].adopted = found[key][0], True
 
     def _lookup_registered(self, hashes: list[str]) -> None:
         if not hashes:

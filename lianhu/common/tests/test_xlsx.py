@@ -292,6 +292,19 @@ def test_a_problem_sheet_with_a_two_row_header_and_merged_households_reads_back_
     assert ws.cell(4, 7).value == "身份证号：身份证号存成了数字"
 
 
+def test_a_cell_in_question_keeps_its_shading_where_it_is_merged():
+    rows = [["支部", "姓名", "出生日期"], ["不存在村", "王建国", dt.date(1960, 1, 1)], [None, "李秀英", None]]
+    data = xlsx_bytes(rows, merges=["A2:A3", "C2:C3", "C2:C3"])  # a damaged file repeats a range
+    columns = [Column("branch", "支部"), Column("name", "姓名"), Column("birth_date", "出生日期")]
+    table = xlsx.read_table(data, "a.xlsx", columns)
+    buffer = io.BytesIO()
+    xlsx.write_annotated(buffer, data, table, [table.problem(2, "branch", "支部“不存在村”不存在")])
+    ws = load_workbook(io.BytesIO(buffer.getvalue())).active
+    assert ws["A2"].fill.fgColor.rgb.endswith("FDECEA") and ws["A2"].value == "不存在村"
+    assert ws["C2"].number_format == "yyyy-mm-dd" and ws["C2"].value.date() == dt.date(1960, 1, 1)
+    assert sorted(str(m) for m in ws.merged_cells.ranges) == ["A2:A3", "C2:C3"]
+
+
 def test_a_column_is_normalised_once_per_distinct_value_and_refusals_keep_their_positions():
     calls = []
 

@@ -182,6 +182,19 @@ def test_a_son_who_heads_a_new_household_in_the_file_does_not_make_it_his_parent
     assert parents.address == "甲村一组8号" and parents.residents.count() == 3
 
 
+def test_a_widow_who_now_heads_the_household_with_her_son_is_found_in_it(world):
+    run(world, households_file(*family()))
+    household = Household.objects.get(address="甲村一组8号")
+    widow_heads = [dict(branch="甲村", grid="甲村一网格", address="甲村一组8号", name="李秀英", relation="户主", id_number=WIFE),
+                   dict(name="王军", relation="子女", id_number=SON)]  # 王建国 has died: no row of his
+
+    outcome = run(world, households_file(*widow_heads))
+
+    assert outcome.ok and outcome.counts["户"] == {"created": 0, "updated": 0, "unchanged": 1}, messages(outcome)
+    assert outcome.updates == [xlsx.Update(3, "居民 李秀英", "与户主关系")]
+    assert household.residents.get(name="李秀英").relation == "户主"
+
+
 def test_a_village_sheet_whose_heads_have_no_id_number_reimports_with_no_change(world):
     rows = family()
     rows[0]["id_number"] = ""
