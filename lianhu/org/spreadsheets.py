@@ -600,6 +600,8 @@ class HouseholdSheet(xlsx.RosterSheet):
         ok = True
         for key, rows in h.conflicts.items():
             edits = [value for value in rows if h.stored is None or not stored_as(key, value)]
+            if h.stored is not None and not edits:
+                continue  # two spellings of what is stored (a branch's name and its code)
             if h.stored is not None and len(edits) == 1 and len(rows) == 2:
                 h.values[key], h.rows[key] = edits[0], rows[edits[0]]
                 continue

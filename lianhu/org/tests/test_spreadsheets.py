@@ -327,6 +327,7 @@ def test_an_export_edited_on_one_row_of_a_household_takes_the_edit(world):
     assert outcome.updates == [xlsx.Update(3, f"户 {household.code}", "网格、住址")]
     household.refresh_from_db()
     assert (household.address, household.grid.name) == ("甲村一组18号", "甲村二网格")
+    ws.cell(5, 2).value = world.branch_a.code  # the branch by its code on one row, by its name on the others
     ws.cell(3, 4).value = "甲村一组28号"  # three addresses for one household: no telling which is right
     again = io.BytesIO()
     book.save(again)
