@@ -151,8 +151,8 @@ def audit_import(outcome, *, office, actor, ip: str | None = None, job: ImportJo
                  source: str = "web") -> None:
     """One summary entry per import, written in the import's own transaction."""
     audit_log(actor=actor, action=Action.IMPORT, obj=job, ip=ip, office_id=office.pk,
-              detail={"import": outcome.kind, "file": mask_digit_runs(outcome.filename), "rows": outcome.rows, "counts": outcome.counts,
-                      "source": source})
+              detail={"import": outcome.kind, "file": mask_digit_runs(outcome.filename), "rows": outcome.rows,
+                      "counts": outcome.counts, "source": source})
 
 
 def audit_export(*, kind: str, office_id: int | None, actor, ip: str | None, rows: int, masked: bool,

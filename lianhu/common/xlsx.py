@@ -976,8 +976,8 @@ def write_annotated(out, data: bytes, table: Table, problems: Sequence[Problem],
                 marked = {p.letter for p in row_problems if p.level == "error"}
                 styles = [(formats["bad_text"] if i in text_columns else formats["bad"])
                           if xl_col_to_name(i) in marked else None for i in range(width)]
-                message = "；".join(f"{'提醒 ' if p.level != 'error' else ''}{p.column + '：' if p.column else ''}{p.message}"
-                                   for p in row_problems)
+                message = "；".join(("提醒 " if p.level != "error" else "") + (f"{p.column}：" if p.column else "")
+                                   + p.message for p in row_problems)
                 _write_row(ws, r, [*cells, *[""] * (width - len(cells)), message], formats,
                            [*styles, formats["message"]])
             else:

@@ -423,8 +423,9 @@ class HouseholdSheet(xlsx.RosterSheet):
             (xlsx.Update(h.row, f"户 {h.code}", self.changed_columns(h.stored, h.final, HOUSEHOLD_CHANGES))
              for h in plan.changed_households),
             (xlsx.Update(r.record.row, f"居民 {r.final.name}", self.changed_columns(
-                r.stored._asdict() | ({"id_number_hash": None} if r.upgrade else {}), r.final._asdict(), RESIDENT_CHANGES))
-             for r in plan.changed_residents))
+                # an upgraded ID number hashes as before (`id_key`), and is a change all the same
+                r.stored._asdict() | ({"id_number_hash": None} if r.upgrade else {}), r.final._asdict(),
+                RESIDENT_CHANGES)) for r in plan.changed_residents))
         problems.sort(key=lambda p: (p.row, p.letter))
         outcome.plan = plan
         return outcome
@@ -627,30 +628,36 @@ class HouseholdSheet(xlsx.RosterSheet):
         hashes = [h.head.id_hash for h in households if not h.code and h.head is not None and h.head.id_hash]
         self._looked_up = set(hashes)
         self._lookup_registered(hashes)
-        head = Relation.HEAD.value
         if self._registered:
-            visible = self._visible_households({v[0] for v in self._registered.values()})
-            not_head = {}  # id(draft) -> the household its head is registered in, as someone else than 户主
-            for h in households:
-                if h.code or h.bad or h.head is None:
-                    continue
-                registered = self._registered.get(h.head.id_hash)
-                if registered is None or registered[0] not in visible:
-                    continue
-                if registered[3] == head:
-                    h.code, h.adopted = registered[1], True
-                else:
-                    not_head[id(h)] = registered
-            others = [r for r in residents if id(r.household) in not_head and r.record is not r.household.head
-                      and r.record.id_hash]
-            if others:
-                hashes = [r.record.id_hash for r in others if r.record.id_hash not in self._looked_up]
-                self._looked_up.update(hashes)
-                self._lookup_registered(hashes)
-                for r in others:
-                    h, registered = r.household, not_head[id(r.household)]
-                    if not h.code and self._registered.get(r.record.id_hash, (None,))[0] == registered[0]:
-                        h.code, h.adopted = registered[1], True
+            self._adopt_by_id(households, residents)
+        self._adopt_by_name(households, branch_by)
+
+    def _adopt_by_id(self, households: list[HouseholdDraft], residents: list[ResidentDraft]) -> None:
+        visible = self._visible_households({v[0] for v in self._registered.values()})
+        not_head = {}  # id(draft) -> the household its head is registered in, as someone else than 户主
+        for h in households:
+            if h.code or h.bad or h.head is None:
+                continue
+            registered = self._registered.get(h.head.id_hash)
+            if registered is None or registered[0] not in visible:
+                continue
+            if registered[3] == Relation.HEAD:
+                h.code, h.adopted = registered[1], True
+            else:
+                not_head[id(h)] = registered
+        others = [r for r in residents if id(r.household) in not_head and r.record is not r.household.head
+                  and r.record.id_hash]
+        if not others:
+            return
+        hashes = [r.record.id_hash for r in others if r.record.id_hash not in self._looked_up]
+        self._looked_up.update(hashes)
+        self._lookup_registered(hashes)
+        for r in others:
+            h, registered = r.household, not_head[id(r.household)]
+            if not h.code and self._registered.get(r.record.id_hash, (None,))[0] == registered[0]:
+                h.code, h.adopted = registered[1], True
+
+    def _adopt_by_name(self, households: list[HouseholdDraft], branch_by: dict) -> None:
         unnamed = defaultdict(list)  # (branch id, address, head's name) -> drafts, for heads without an ID number
         for h in households:
             if h.code or h.bad or h.head is None or h.head.id_hash:
@@ -658,16 +665,17 @@ class HouseholdSheet(xlsx.RosterSheet):
             branch = branch_by.get(h.values.get("branch"))
             if branch is not None and h.values.get("address"):
                 unnamed[branch.pk, h.values["address"], h.head.name].append(h)
-        if unnamed:
-            found = defaultdict(list)
-            for key in self.households().filter(
-                    bulk.one_of(Household, "address", sorted({k[1] for k in unnamed})), residents__relation=head
-            ).values_list("branch_id", "address", "residents__name", "code"):
-                found[key[:3]].append(key[3])
-            for key, drafts in unnamed.items():
-                # One registered household and one in the file: the same. Two of either: no telling which.
-                if len(drafts) == 1 and len(found.get(key, ())) == 1:
-                    drafts[0].code, drafts[0].adopted = found[key][0], True
+        if not unnamed:
+            return
+        found = defaultdict(list)
+        addresses = bulk.one_of(Household, "address", sorted({k[1] for k in unnamed}))
+        for key in self.households().filter(addresses, residents__relation=Relation.HEAD).values_list(
+                "branch_id", "address", "residents__name", "code"):
+            found[key[:3]].append(key[3])
+        for key, drafts in unnamed.items():
+            # One registered household and one in the file: the same. Two of either: no telling which.
+            if len(drafts) == 1 and len(found.get(key, ())) == 1:
+                drafts[0].code, drafts[0].adopted = found[key][0], True
 
     def _lookup_registered(self, hashes: list[str]) -> None:
         if not hashes:
@@ -701,8 +709,10 @@ class HouseholdSheet(xlsx.RosterSheet):
                     by_hash[id_hash] = state
                 by_name[household_id, name].append(state)
         # Residents registered with a legacy 15-digit number (its hash is the 18-digit one's: `id_key`).
-        legacy = set(Resident.objects.filter(bulk.one_of(Resident, "household_id", sorted(stored_households))).annotate(
-            digits=Length("id_number_masked")).filter(digits=15).values_list("id", flat=True)) if stored_households else set()
+        legacy = set()
+        if stored_households:
+            legacy = set(Resident.objects.filter(bulk.one_of(Resident, "household_id", sorted(stored_households)))
+                         .annotate(digits=Length("id_number_masked")).filter(digits=15).values_list("id", flat=True))
         # ID numbers registered in households outside the file: one resident per ID number, everywhere.
         self._lookup_registered([r.record.id_hash for r in residents if r.record.id_hash
                                  and r.record.id_hash not in by_hash and r.record.id_hash not in self._looked_up])
