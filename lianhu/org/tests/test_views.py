@@ -200,3 +200,11 @@ def test_a_user_with_audit_entries_can_still_be_deleted(world):
     audit_log(actor=world.secretary_b, action=Action.LOGIN)
     world.secretary_b.delete()
     assert AuditEntry.objects.get(action=Action.LOGIN).actor_label == "secretary_b"
+
+
+@pytest.mark.parametrize("url", ["org:household_list", "members:member_list"])
+def test_a_list_filtered_by_another_branch_or_its_grid_is_404(world, client_for, url):
+    client = client_for(world.secretary_b)
+    assert client.get(reverse(url), {"branch": world.branch_a.pk}).status_code == 404
+    assert client.post(reverse(url), {"grid": world.grid_a.pk}).status_code == 404
+    assert client.get(reverse(url), {"branch": world.branch_b.pk}).status_code == 200
