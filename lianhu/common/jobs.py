@@ -106,11 +106,11 @@ def job_confirm(*, job: ImportJob, user, ip: str | None = None) -> ImportJob:
             job.refresh_from_db()
             return job
         return job_apply(job, ip=ip, user=user)
-    updated = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.PREVIEWED).update(
+    ImportJob.objects.filter(pk=job.pk, status=ImportStatus.PREVIEWED).update(
         status=ImportStatus.CONFIRMED, progress=0, phase="", updated_at=timezone.now(),
         confirmed_by=user if user is not None and user.is_authenticated else None, confirmed_ip=ip)
     job.refresh_from_db()
-    return job if updated else job
+    return job
 
 
 def job_apply(job: ImportJob, ip: str | None = None, user=None) -> ImportJob:

@@ -104,6 +104,11 @@ def compact(value) -> str:
 _FORMULA_TEXT = re.compile(r'="(.*)"')
 
 
+def _masked(what: str, stars: str = "（含 *）") -> CellError:
+    """A cell from a masked export: its value is gone, so its row cannot be imported."""
+    return CellError(f"{what}{MASKED}{stars}，不能导入：请使用有查看权限的完整导出")
+
+
 def digits_text(value) -> str:
     """A cell of digits kept as text the ways spreadsheets do it, without the wrapping: ="4101..."
     (how Excel keeps long numbers in a CSV) and '4101... (the apostrophe typed before digits)."""
@@ -161,7 +166,7 @@ def _id_cell(value) -> str | None:
     if not raw:
         return None
     if "*" in raw:
-        raise CellError(f"身份证号{MASKED}（含 *），不能导入：请使用有查看权限的完整导出")
+        raise _masked("身份证号")
     if _SCIENTIFIC.fullmatch(raw):
         raise _digits_lost(raw, "身份证号")
     return raw
@@ -171,7 +176,7 @@ def person_name(value) -> str:
     """A person's name, compacted; a masked one (王*, from a masked export) is refused."""
     name = compact(value)
     if "*" in name:
-        raise CellError(f"姓名{MASKED}（含 *），不能导入：请使用有查看权限的完整导出")
+        raise _masked("姓名")
     return name
 
 
@@ -190,7 +195,7 @@ def phone(value) -> str:
     if not raw:
         return ""
     if "*" in raw:
-        raise CellError(f"电话号码{MASKED}（含 *），不能导入：请使用有查看权限的完整导出")
+        raise _masked("电话号码")
     try:
         return normalize_phone(raw)
     except ValidationError as e:
@@ -414,7 +419,7 @@ def tags(value, allowed: Sequence[str], what: str, elsewhere: dict[str, str] | N
     if not raw:
         return None
     if "*" in raw:
-        raise CellError(f"{what}{MASKED}，不能导入：请使用有查看权限的完整导出")
+        raise _masked(what, stars="")
     if clean_text(raw) in NONE_WORDS:
         return []
     found = [clean_text(t) for t in TAG_SEPARATORS.split(raw) if clean_text(t)]
@@ -775,9 +780,9 @@ def read_table(data: bytes, filename: str, columns: Sequence[Column], kind: str 
         if i in used or not text(cell):
             continue
         key = lookup.get(normalise_header(cell))  # a second column of the same meaning (联系电话 and 手机号)
-        hid = "隐藏列，" if i in hidden else ""
-        table.ignored.append(f"{text(cell)}{f'（{hid[:-1]}）' if hid else ''}" if key is None else
-                             f"{text(cell)}（{hid}与“{table.labels[key]}”是同一项，只导入了“{table.labels[key]}”列）")
+        notes = (["隐藏列"] if i in hidden else []) + (
+            [f"与“{table.labels[key]}”是同一项，只导入了“{table.labels[key]}”列"] if key is not None else [])
+        table.ignored.append(text(cell) + (f"（{'，'.join(notes)}）" if notes else ""))
     for column in required:
         if column.key not in found:
             table.problems.append(Problem(table.header_row, column.header, "", f"缺少“{column.header}”列"))
@@ -967,38 +972,37 @@ def write_annotated(out, data: bytes, table: Table, problems: Sequence[Problem],
             ws.set_column(i, i, None, formats["text"])  # a corrected ID number typed in stays text
         ws.set_column(width, width, 60)
         header = table.header_row - 1
+        wrong = {(p.row - 1, p.letter) for p in problems if p.level == "error"}  # the cells shaded
+
+        def shade(r: int, c: int):
+            if (r, xl_col_to_name(c)) in wrong:
+                return formats["bad_text"] if c in text_columns else formats["bad"]
+            return None
+
         for r, cells in enumerate(grid):
             row_problems = by_row.get(r + 1)
             if r == header:
                 _write_row(ws, r, [*cells, *[""] * (width - len(cells)), "错误说明"], formats,
                            [formats["header"]] * width + [formats["required"]])
             elif row_problems:
-                marked = {p.letter for p in row_problems if p.level == "error"}
-                styles = [(formats["bad_text"] if i in text_columns else formats["bad"])
-                          if xl_col_to_name(i) in marked else None for i in range(width)]
                 message = "；".join(("提醒 " if p.level != "error" else "") + (f"{p.column}：" if p.column else "")
                                    + p.message for p in row_problems)
                 _write_row(ws, r, [*cells, *[""] * (width - len(cells)), message], formats,
-                           [*styles, formats["message"]])
+                           [*(shade(r, c) for c in range(width)), formats["message"]])
             else:
                 _write_row(ws, r, cells, formats)
-        def style_at(r: int, c: int, value):
-            """The format the merged range's first cell was written with (merging writes it again)."""
-            if r == header:
-                return formats["header"]
-            if xl_col_to_name(c) in {p.letter for p in by_row.get(r + 1, ()) if p.level == "error"}:
-                return formats["bad_text"] if c in text_columns else formats["bad"]
-            if isinstance(value, dt.date):
-                return formats["datetime" if isinstance(value, dt.datetime) else "date"]
-            return None
-
         for (r0, c0), (r1, c1) in merges:
-            if (r0, c0) != (r1, c1) and r0 < len(grid) and c0 < len(grid[r0]):
-                value = grid[r0][c0]
-                try:
-                    ws.merge_range(r0, c0, r1, c1, value, style_at(r0, c0, value))
-                except OverlappingRange:  # a damaged file's ranges: the cells are all there, unmerged
-                    continue
+            if (r0, c0) == (r1, c1) or r0 >= len(grid) or c0 >= len(grid[r0]):
+                continue
+            # Merging writes the first cell again: with the format it was written with.
+            value = grid[r0][c0]
+            style = formats["header"] if r0 == header else shade(r0, c0)
+            if style is None and isinstance(value, dt.date):
+                style = formats["datetime" if isinstance(value, dt.datetime) else "date"]
+            try:
+                ws.merge_range(r0, c0, r1, c1, value, style)
+            except OverlappingRange:  # a damaged file's ranges: the cells are all there, unmerged
+                continue
         whole = [p.message for p in by_row.get(0, ())] + ([note] if note else [])
         if whole:
             extra = workbook.add_worksheet("整体问题")
