@@ -48,3 +48,9 @@ def _mask_digits(match: re.Match) -> str:
     digits = match[0]
     head, tail = (3, 4) if len(digits) >= 11 else (2, 2)  # 139****5678, as phones are shown
     return digits[:head] + "*" * (len(digits) - head - tail) + digits[-tail:]
+
+
+def mask_birth_date(birth_date) -> str | None:
+    """A birth date shown masked: the year only (with the masked ID number's last four digits, the
+    whole date would give most of the number back)."""
+    return f"{birth_date.year}年" if birth_date else None

@@ -7,8 +7,8 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
 
+from lianhu.common.masking import age_on
 from lianhu.common.models import LookupIndex, SealedPersonalData, unique_id_number
 from lianhu.common.scoping import Scope, ScopedManager, ScopedQuerySet
 from lianhu.org.models import LAT_VALIDATORS, LNG_VALIDATORS, Gender
@@ -52,10 +52,7 @@ def party_age_problem(birth: dt.date | None, joined: dt.date | None) -> tuple[st
 
 def underage_problem(birth: dt.date | None, today: dt.date | None = None) -> str | None:
     """A member born less than 18 years ago cannot be one: most likely a resident's row in the wrong file."""
-    if not birth:
-        return None
-    today = today or timezone.localdate()
-    if (today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))) < PARTY_AGE:
+    if birth and age_on(birth, today) < PARTY_AGE:
         return f"出生日期 {birth:%Y-%m-%d}：未满 {PARTY_AGE} 周岁，不能登记为党员"
     return None
 

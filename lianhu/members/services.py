@@ -42,12 +42,9 @@ def member_save(*, member: PartyMember, actor, ip: str | None = None, id_number:
     if age is not None and age[0] == "error":  # before 18 is only questioned: old records may say so
         raise ValidationError({"joined_party_on": age[1]})
     # The age as the birth date gives it, or else as a new ID number does (the form leaves the date blank).
-    born = member.birth_date or (parse_id_number(id_number).birth_date if id_number else None)
-    if id_number or creating or PartyMember.objects.filter(pk=member.pk).values_list(
-            "birth_date", flat=True).first() != member.birth_date:
-        underage = underage_problem(born)
-        if underage:
-            raise ValidationError({"birth_date" if member.birth_date else "id_number": underage})
+    underage = underage_problem(member.birth_date or (parse_id_number(id_number).birth_date if id_number else None))
+    if underage:
+        raise ValidationError({"birth_date" if member.birth_date else "id_number": underage})
     if member.id_number_hash:
         refuse_duplicate_id_number(PartyMember.objects.filter(id_number_hash=member.id_number_hash).exclude(pk=member.pk), actor)
     with transaction.atomic():

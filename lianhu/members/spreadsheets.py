@@ -16,7 +16,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from lianhu.common import bulk, crypto, xlsx
-from lianhu.common.masking import mask_id_number, mask_phone
+from lianhu.common.masking import mask_birth_date, mask_id_number, mask_phone
 from lianhu.common.models import id_number_hash, with_id_hash_in
 from lianhu.common.validators import IdNumber
 from lianhu.common.xlsx import CellError, Column, Memo, Outcome, Table
@@ -453,7 +453,7 @@ class MemberSheet(_OfficeSheet):
         for (branch, grid, name, gender, birth, joined, id_cipher, id_masked, phone_cipher, phone_masked, address,
              status, reason, since, approver, post, capacity, lng, lat) in rows:
             if masked:  # the member's name stays: branches post who links which households
-                id_value, phone_value, birth = id_masked, phone_masked, f"{birth.year}年" if birth else None
+                id_value, phone_value, birth = id_masked, phone_masked, mask_birth_date(birth)
             else:
                 id_value, phone_value = crypto.decrypt(id_cipher), crypto.decrypt(phone_cipher)
             yield [branch, grid or "", name, GENDER_LABELS.get(gender, ""), birth, joined, id_value, phone_value,

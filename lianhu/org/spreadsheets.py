@@ -22,7 +22,7 @@ from django.db.models.functions import Cast, Length
 from django.utils import timezone
 
 from lianhu.common import bulk, crypto, xlsx
-from lianhu.common.masking import mask_id_number, mask_name, mask_phone
+from lianhu.common.masking import mask_birth_date, mask_id_number, mask_name, mask_phone
 from lianhu.common.models import with_id_hash_in
 from lianhu.common.pinyin import name_initials
 from lianhu.common.validators import IdNumber, id_key
@@ -858,7 +858,7 @@ class HouseholdSheet(xlsx.RosterSheet):
                 _h, name, relation, gender, birth, id_cipher, id_masked, phone_cipher, phone_masked, care, sealed = r
                 if masked:  # for WeChat groups: who, when born and how to reach him, not given away
                     id_value, phone_value, sensitive = id_masked, phone_masked, "***" if sealed else ""
-                    name, birth = mask_name(name), f"{birth.year}年" if birth else None
+                    name, birth = mask_name(name), mask_birth_date(birth)
                 else:
                     id_value, phone_value = crypto.decrypt(id_cipher), crypto.decrypt(phone_cipher)
                     sensitive = "、".join(crypto.decrypt_json(sealed, default=[]))
