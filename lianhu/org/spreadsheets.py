@@ -203,13 +203,14 @@ def _complete_birth(partial: xlsx.PartialDate, id_value: IdNumber | None, proble
     return born
 
 
-def _split(outcome: Outcome, entity: str, drafts) -> tuple[list, list]:
-    """The drafts that are new and those whose final state differs from the stored one; all counted."""
+def _split(outcome: Outcome, entity: str, drafts,
+           differs: Callable = lambda d: d.final != d.stored) -> tuple[list, list]:
+    """The drafts that are new and those whose final state `differs` from the stored one; all counted."""
     new, changed, unchanged = [], [], 0
     for d in drafts:
         if d.stored is None:
             new.append(d)
-        elif d.final != d.stored or getattr(d, "upgrade", False):
+        elif differs(d):
             changed.append(d)
         else:
             unchanged += 1
@@ -418,7 +419,8 @@ class HouseholdSheet(xlsx.RosterSheet):
         plan = Plan()
         plan.new_households, plan.changed_households = _split(outcome, "户", (h for h in households if not h.bad))
         plan.new_residents, plan.changed_residents = _split(
-            outcome, "居民", (r for r in residents if r.final is not None and not r.household.bad))
+            outcome, "居民", (r for r in residents if r.final is not None and not r.household.bad),
+            lambda r: r.final != r.stored or r.upgrade)  # an upgraded ID number hashes as before (`id_key`)
         outcome.list_updates(
             (xlsx.Update(h.row, f"户 {h.code}", self.changed_columns(h.stored, h.final, HOUSEHOLD_CHANGES))
              for h in plan.changed_households),
