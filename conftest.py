@@ -1,6 +1,6 @@
 import pytest
 
-from lianhu.common.testing import make_world
+from tests.world import make_world
 
 
 @pytest.fixture

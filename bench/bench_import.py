@@ -69,7 +69,7 @@ def write_file(path: Path, rows: int, seed: int = 7) -> None:
     """The households file a village would send: one row per resident, new households without a code."""
     from lianhu.common.xlsx import write_workbook
     from lianhu.org.demo import MINGGANG, SURNAME_CUM, _People
-    from lianhu.org.spreadsheets import HouseholdSheet
+    from lianhu.org.sheets import HouseholdSheet
 
     rng = random.Random(seed)
     people = _People(rng)

@@ -78,11 +78,15 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "axes",
     "ninja",  # serves the API docs page's assets locally instead of from a CDN
+    "django_filters",
+    # The floor plan, lowest layer first (docs/decisions.md; .importlinter holds it): each app imports
+    # only those above it in this list, and registers what it brings in its AppConfig.ready().
     "lianhu.common",
-    "lianhu.accounts",
     "lianhu.audit",
+    "lianhu.accounts",
     "lianhu.org",
     "lianhu.members",
+    "lianhu.spreadsheets",
     "lianhu.dashboard",
 ]
 
@@ -105,7 +109,7 @@ AXES_FAILURE_LIMIT = env_int("LIANHU_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = 0.25
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "lianhu.audit.services.client_ip"  # the same address the audit log records
+AXES_CLIENT_IP_CALLABLE = "lianhu.common.http.client_ip"  # the same address the audit log records
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
 

@@ -9,7 +9,7 @@ urlpatterns = [
     path("org/", include("lianhu.org.urls")),
     path("members/", include("lianhu.members.urls")),
     path("audit/", include("lianhu.audit.urls")),
-    path("transfer/", include("lianhu.common.urls")),
+    path("transfer/", include("lianhu.spreadsheets.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -4,3 +4,16 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     name = "lianhu.accounts"
     label = "accounts"
+    verbose_name = "账号"
+
+    def ready(self):
+        from lianhu.audit.verbs import register_verb
+        from lianhu.common.permissions import register_action
+
+        from . import checks  # noqa: F401  every registered action names known roles
+        from .models import Role
+
+        register_action("view", "查看", roles=Role.values, climbs=True)
+        register_verb("login", "登录")
+        register_verb("login_failed", "登录失败")
+        register_verb("token", "接口令牌")

@@ -1,14 +1,16 @@
+from lianhu.common.navigation import nav_for
+from lianhu.common.permissions import actions
+
+
 def roles(request):
-    """What the navigation needs to know about the user: the first membership and the allowed actions."""
+    """What every page needs about the user: his first membership, `can_<action>` for each registered
+    action, and the navigation entries the apps registered for him."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
+    membership = user.primary_membership
     return {
-        "membership": user.primary_membership,
-        "can_manage_members": user.can("manage_members"),
-        "can_edit_roster": user.can("edit_roster"),
-        "can_reveal": user.can("reveal"),
-        "can_view_audit": user.can("view_audit"),
-        "can_edit_org": user.can("edit_org"),
-        "can_edit_grids": user.can("edit_grids"),
+        "membership": membership,
+        **{f"can_{name}": user.can(name) for name in actions},
+        "nav": nav_for(user, membership),
     }

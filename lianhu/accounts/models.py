@@ -8,6 +8,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 
+from lianhu.common import permissions
+
 
 class User(AbstractUser):
     """A person who logs in: office staff, a branch secretary, a member, an advisor."""
@@ -50,18 +52,6 @@ class Role(models.TextChoices):
     ADVISOR = "advisor", "党建指导员"
 
 
-# What each role may do, by action. "view" is implied for every role (within its scope).
-ROLE_ACTIONS: dict[str, set[str]] = {
-    Role.ZONE_ADMIN: {"view", "view_audit", "edit_org"},
-    Role.OFFICE_ADMIN: {"view", "view_audit", "edit_org", "edit_grids", "edit_roster", "manage_members", "reveal"},
-    Role.OFFICE_STAFF: {"view", "edit_org", "edit_grids", "edit_roster", "manage_members", "reveal"},
-    Role.BRANCH_SECRETARY: {"view", "edit_grids", "edit_roster", "manage_members", "reveal"},
-    Role.GRID_WORKER: {"view", "edit_roster", "reveal"},
-    Role.MEMBER: {"view"},
-    Role.ADVISOR: {"view"},
-}
-
-
 class Membership(models.Model):
     """A user's role and the part of the hierarchy it applies to."""
 
@@ -98,7 +88,8 @@ class Membership(models.Model):
         return f"{self.user} · {self.get_role_display()}"
 
     def allows(self, action: str) -> bool:
-        return action in ROLE_ACTIONS.get(self.role, set())
+        """Whether this role holds `action` (registered by its app; an unknown one raises UnknownEntry)."""
+        return self.role in permissions.action(action).roles
 
     @property
     def can_reveal(self) -> bool:

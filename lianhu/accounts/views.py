@@ -5,8 +5,8 @@ from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from lianhu.audit.models import Action
-from lianhu.audit.services import audit_log, client_ip
+from lianhu.audit.services import audit_log
+from lianhu.common.http import client_ip
 
 from .models import ApiToken
 
@@ -17,12 +17,12 @@ class LoginView(auth_views.LoginView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        audit_log(actor=self.request.user, action=Action.LOGIN, ip=client_ip(self.request))
+        audit_log(actor=self.request.user, action="login", ip=client_ip(self.request))
         return response
 
     def form_invalid(self, form):
         # The username typed is kept on the form; the log says which account was tried, never the password.
-        audit_log(actor=None, action=Action.LOGIN_FAILED, ip=client_ip(self.request),
+        audit_log(actor=None, action="login_failed", ip=client_ip(self.request),
                   detail={"username": form.data.get("username", "")[:150]})
         return super().form_invalid(form)
 
@@ -39,7 +39,7 @@ def tokens(request):
                 if token:
                     token.revoked_at = timezone.now()
                     token.save(update_fields=["revoked_at"])
-                    audit_log(actor=request.user, action=Action.TOKEN, ip=client_ip(request),
+                    audit_log(actor=request.user, action="token", ip=client_ip(request),
                               detail={"revoked": token.prefix})
                     messages.success(request, "令牌已吊销")
                 return redirect("accounts:tokens")
@@ -48,6 +48,6 @@ def tokens(request):
                 messages.error(request, "请填写令牌用途")
             else:
                 token, new_key = ApiToken.issue(user=request.user, name=name[:100])
-                audit_log(actor=request.user, action=Action.TOKEN, ip=client_ip(request), detail={"issued": token.prefix})
+                audit_log(actor=request.user, action="token", ip=client_ip(request), detail={"issued": token.prefix})
     return render(request, "accounts/tokens.html", {"tokens": request.user.api_tokens.order_by("-created_at"),
                                                     "new_key": new_key})

@@ -3,22 +3,9 @@ from django.db import models
 
 from lianhu.common.masking import mask_digit_runs
 from lianhu.common.scoping import Scope, ScopedManager
+from lianhu.common.sheets import sheet_label
 
-
-class Action(models.TextChoices):
-    CREATE = "create", "新建"
-    UPDATE = "update", "修改"
-    DELETE = "delete", "删除"
-    REVEAL = "reveal", "查看敏感信息"
-    LOOKUP = "lookup", "按身份证号查找"
-    EXPORT = "export", "导出"
-    IMPORT = "import", "导入"
-    LOGIN = "login", "登录"
-    LOGIN_FAILED = "login_failed", "登录失败"
-    LINK = "link", "建立联系"
-    UNLINK = "unlink", "解除联系"
-    EXEMPT = "exempt", "认定不能联户"
-    TOKEN = "token", "接口令牌"
+from .verbs import COUNT_LABELS, FILTER_LABELS, verb_label
 
 
 class AuditEntry(models.Model):
@@ -32,7 +19,8 @@ class AuditEntry(models.Model):
         related_name="+", verbose_name="操作人",
     )
     actor_label = models.CharField("操作人", max_length=150, blank=True)
-    action = models.CharField("操作", max_length=20, choices=Action.choices)
+    # A plain string: the verbs are registered by the apps (audit.verbs), so a new one needs no migration.
+    action = models.CharField("操作", max_length=20)
     object_type = models.CharField("对象类型", max_length=50, blank=True)
     object_id = models.CharField("对象编号", max_length=40, blank=True)
     object_repr = models.CharField("对象", max_length=200, blank=True)
@@ -52,13 +40,17 @@ class AuditEntry(models.Model):
         indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object")]
 
     def __str__(self):
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.get_action_display()} {self.shown_object}"
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action_label} {self.shown_object}"
+
+    @property
+    def action_label(self) -> str:
+        return verb_label(self.action)
 
     @property
     def shown_object(self) -> str:
         """The object column as shown: an import's file name with its ID numbers and phones masked (the
         entries kept the name in clear before November 2026; household codes elsewhere stay as they are)."""
-        return mask_digit_runs(self.object_repr) if self.action == Action.IMPORT else self.object_repr
+        return mask_digit_runs(self.object_repr) if self.action == "import" else self.object_repr
 
     @property
     def summary(self) -> str:
@@ -69,18 +61,13 @@ class AuditEntry(models.Model):
 
             filters = "，".join(f"{FILTER_LABELS.get(k, k)}：{masked_search(v) if k == 'q' else v}"
                                 for k, v in (d.get("filters") or {}).items())
-            return (f"{SHEET_LABELS.get(d['export'], d['export'])} {d.get('rows', 0):,} 行，"
+            return (f"{sheet_label(d['export'], short=True)} {d.get('rows', 0):,} 行，"
                     f"{'脱敏' if d.get('masked') else '完整（含身份证号、电话）'}" + (f"；筛选 {filters}" if filters else ""))
         if "import" in d:
             counts = "；".join(f"{entity} " + "、".join(f"{COUNT_LABELS.get(k, k)} {n:,}" for k, n in c.items() if n)
                               for entity, c in (d.get("counts") or {}).items() if any(c.values()))
             file = f"（{mask_digit_runs(d['file'])}）" if d.get("file") else ""  # also in older entries
-            return f"{SHEET_LABELS.get(d['import'], d['import'])}{file}：{counts or '没有改动'}"
+            return f"{sheet_label(d['import'], short=True)}{file}：{counts or '没有改动'}"
         if "id_number" in d:
             return f"身份证号 {d['id_number']}"
         return ""
-
-
-SHEET_LABELS = {"households": "户籍", "members": "党员名册", "links": "党员联系户"}
-FILTER_LABELS = {"q": "搜索", "branch": "支部", "grid": "网格", "linked": "联系情况", "status": "状态"}
-COUNT_LABELS = {"created": "新增", "updated": "更新", "unchanged": "不变", "ended": "结束"}

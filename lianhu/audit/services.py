@@ -2,51 +2,42 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 
-from .models import Action, AuditEntry
+from lianhu.common.http import client_ip
 
-
-def client_ip(request) -> str | None:
-    """The address the request came from; behind a reverse proxy, the client it reports.
-
-    X-Forwarded-For is trusted only with LIANHU_TRUST_X_FORWARDED_FOR=1, since a client can forge it.
-    """
-    if request is None:
-        return None
-    if settings.LIANHU_TRUST_X_FORWARDED_FOR:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip() or None
-    return request.META.get("REMOTE_ADDR") or None
+from .models import AuditEntry
+from .verbs import verbs
 
 
 def office_of(obj) -> int | None:
-    for path in ("office_id", "branch.office_id", "household.branch.office_id", "member.branch.office_id"):
-        target = obj
-        try:
-            for part in path.split("."):
-                target = getattr(target, part)
-        except AttributeError:
-            continue
-        if target is not None:
-            return target
-    if obj.__class__.__name__ == "Office":
+    """The office an object belongs to, by the path its Scope declares for the office level."""
+    scope = getattr(type(obj), "scope", None)
+    path = scope.paths.get("office") if scope is not None else None
+    if path is None or callable(path):
+        return None
+    if path == "pk":
         return obj.pk
-    return None
+    *hops, last = path.split("__")
+    target = obj
+    for hop in hops:
+        target = getattr(target, hop, None)
+        if target is None:
+            return None
+    return getattr(target, last + "_id", None)
 
 
 def audit_log(
     *,
     actor,
-    action: Action | str,
+    action: str,
     obj: models.Model | None = None,
     field: str = "",
     ip: str | None = None,
     detail: dict | None = None,
     office_id: int | None = None,
 ) -> AuditEntry:
+    verbs[action]  # an unregistered verb raises UnknownEntry
     return AuditEntry.objects.create(
         actor=actor if actor is not None and actor.is_authenticated else None,
         actor_label=str(actor) if actor is not None and actor.is_authenticated else "系统",
@@ -84,7 +75,7 @@ def personal_data_reveal(*, user, obj: models.Model, field: str, ip: str | None 
     label, getter = REVEALABLE_FIELDS[field]
     with transaction.atomic():
         value = getter(obj)
-        audit_log(actor=user, action=Action.REVEAL, obj=obj, field=field, ip=ip, detail={"label": label})
+        audit_log(actor=user, action="reveal", obj=obj, field=field, ip=ip, detail={"label": label})
     return value
 
 
@@ -103,5 +94,5 @@ def audit_id_lookup(request, raw: str) -> None:
     """A search by ID number is a look-up of personal data: record who looked, never the number itself."""
     membership = request.user.primary_membership
     office_id = membership.anchors().get("office", [None])[0] if membership else None
-    audit_log(actor=request.user, action=Action.LOOKUP, ip=client_ip(request), office_id=office_id,
+    audit_log(actor=request.user, action="lookup", ip=client_ip(request), office_id=office_id,
               detail={"id_number": masked_search(raw)})

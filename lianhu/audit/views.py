@@ -3,14 +3,15 @@ from django.shortcuts import render
 
 from lianhu.common.views import paginate
 
-from .models import Action, AuditEntry
+from .models import AuditEntry
+from .verbs import verbs
 
 
 @login_required
 def audit_list(request):
     qs = AuditEntry.objects.visible_to(request.user, "view_audit").select_related("actor")
     action = request.GET.get("action", "")
-    if action in Action.values:
+    if action in verbs:
         qs = qs.filter(action=action)
     return render(request, "audit/audit_list.html", {"page": paginate(request, qs), "action": action,
-                                                     "actions": Action.choices})
+                                                     "actions": list(verbs.items())})

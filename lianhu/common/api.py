@@ -1,4 +1,4 @@
-"""API base: token or session authentication, JSON without \\u escapes, scoped lookups, one error shape.
+"""API base: JSON without \\u escapes, scoped lookups, one error shape.
 
 Every error answers {"detail": "<中文说明>"}; validation errors add {"errors": {field: [messages]}},
 whether they come from the request schema or from a service's `ValidationError`.
@@ -12,16 +12,12 @@ from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from django.utils import timezone
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as SchemaValidationError
 from ninja.pagination import PageNumberPagination
 from ninja.renderers import JSONRenderer
-from ninja.security import HttpBearer
-from ninja.security import SessionAuth as NinjaSessionAuth
 
-from lianhu.accounts.models import ApiToken
 from lianhu.common.masking import age_on
 
 
@@ -29,42 +25,11 @@ class ChineseJSONRenderer(JSONRenderer):
     json_dumps_params = {"ensure_ascii": False}
 
 
-class TokenAuth(HttpBearer):
-    def authenticate(self, request, token):
-        try:
-            api_token = ApiToken.objects.select_related("user").get(
-                key_hash=ApiToken.hash_key(token), revoked_at__isnull=True
-            )
-        except ApiToken.DoesNotExist:
-            return None
-        if not api_token.user.is_active:
-            return None
-        # Written at most every few minutes: the field answers "is this token still in use?".
-        now = timezone.now()
-        if api_token.last_used_at is None or now - api_token.last_used_at > dt.timedelta(minutes=5):
-            ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=now)
-        request.user = api_token.user
-        return api_token.user
-
-
-class SessionAuth(NinjaSessionAuth):
-    """Django's session, with its CSRF check on unsafe methods.
-
-    Without a session cookie there is nothing to check, so a request with a bad token gets a 401,
-    not a confusing CSRF 403.
-    """
-
-    def _get_key(self, request):
-        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
-            return None
-        return super()._get_key(request)
-
-
+# The authentication (accounts' tokens and sessions) and the routers are added in config/api.py.
 api = NinjaAPI(
     title="联户 API",
     version="1",
     description="办事处、支部、网格、户、居民、党员与联系关系。令牌认证：Authorization: Bearer <令牌>。",
-    auth=[TokenAuth(), SessionAuth()],
     renderer=ChineseJSONRenderer(),
     urls_namespace="api",
 )

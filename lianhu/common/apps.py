@@ -8,4 +8,3 @@ class CommonConfig(AppConfig):
 
     def ready(self):
         from . import checks  # noqa: F401  refuses to start without LIANHU_DATA_KEY
-        from . import jobs  # noqa: F401  registers the import_jobs sweep with the worker

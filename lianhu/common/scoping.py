@@ -13,21 +13,14 @@ not found (404), and a write is looked up with the write action, so it is a seco
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from django.db import models
 from django.db.models import Q
 
-if TYPE_CHECKING:
-    from lianhu.accounts.models import User
+from .permissions import action as registered_action
 
 # Most specific first.
 LEVELS = ("member", "grid", "branch", "office", "zone")
-
-# Reading may climb from a membership's own level to the levels above it (a secretary sees his
-# office's name); anything else stays at the membership's own level, so a grid worker who may edit
-# households of his grid cannot create a grid in his branch.
-READ_ACTIONS = frozenset({"view", "view_audit"})
 
 PathOrBuilder = str | Callable[[list[int]], Q]
 
@@ -40,6 +33,19 @@ class Scope:
         if unknown:
             raise ValueError(f"unknown scope levels: {unknown}")
         self.paths = paths
+
+    def extend(self, **paths: PathOrBuilder) -> None:
+        """Add levels a higher app knows the way to (members: which households a member links).
+
+        Called from that app's AppConfig.ready(); a level the model already has cannot be replaced.
+        """
+        unknown = set(paths) - set(LEVELS)
+        if unknown:
+            raise ValueError(f"unknown scope levels: {unknown}")
+        taken = set(paths) & set(self.paths)
+        if taken and any(self.paths[level] is not paths[level] for level in taken):
+            raise ValueError(f"scope levels already defined: {taken}")
+        self.paths.update(paths)
 
     def q_for(self, anchors: dict[str, list[int]], *, climb: bool = True) -> Q | None:
         own_level = next((level for level in LEVELS if level in anchors), None)
@@ -54,7 +60,9 @@ class Scope:
 
 
 class ScopedQuerySet(models.QuerySet):
-    def visible_to(self, user: User | None, action: str = "view") -> ScopedQuerySet:
+    def visible_to(self, user, action: str = "view") -> ScopedQuerySet:
+        """What `user` (an accounts.User, or None) may `action`; an unregistered action raises."""
+        climb = registered_action(action).climbs
         if user is None or not user.is_authenticated or not user.is_active:
             return self.none()
         if user.is_superuser:
@@ -62,7 +70,7 @@ class ScopedQuerySet(models.QuerySet):
         scope: Scope = self.model.scope
         q = None
         for membership in user.memberships_allowing(action):
-            part = scope.q_for(membership.anchors(), climb=action in READ_ACTIONS)
+            part = scope.q_for(membership.anchors(), climb=climb)
             if part is not None:
                 q = part if q is None else q | part
         return self.none() if q is None else self.filter(q)

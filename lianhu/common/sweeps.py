@@ -11,15 +11,12 @@ worker asks it every second between passes and runs the sweep at once when it sa
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import close_old_connections, connection
-from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 
@@ -94,29 +91,3 @@ def run_sweeps(names: list[str] | None = None) -> list[SweepResult]:
             summary, ok = f"failed: {exc.__class__.__name__}: {exc}", False
         results.append(SweepResult(name=name, ok=ok, summary=summary, seconds=time.monotonic() - started))
     return results
-
-
-# Audit entries are kept at least this long, whatever the setting says; on PostgreSQL a trigger also
-# refuses to delete younger ones (audit migration 0002).
-AUDIT_MINIMUM_DAYS = 180
-AUDIT_DELETE_BATCH = 5000
-
-
-@sweep("audit_retention")
-def audit_retention() -> str:
-    """Delete audit entries older than settings.AUDIT_RETENTION_DAYS (never younger than 180 days)."""
-    from lianhu.audit.models import AuditEntry
-
-    days = max(settings.AUDIT_RETENTION_DAYS, AUDIT_MINIMUM_DAYS)
-    # One hour of slack, so a clock running a little ahead of the database's never asks the
-    # PostgreSQL trigger to delete a row it considers too young (which would fail the whole batch).
-    cutoff = timezone.now() - dt.timedelta(days=days, hours=1)
-    deleted = 0
-    # In batches, so the web server is not kept waiting on a long SQLite write lock.
-    while True:
-        ids = list(AuditEntry.objects.filter(at__lt=cutoff).order_by("pk").values_list("pk", flat=True)[:AUDIT_DELETE_BATCH])
-        if not ids:
-            break
-        count, _ = AuditEntry.objects.filter(pk__in=ids).delete()
-        deleted += count
-    return f"deleted {deleted} audit entries older than {days} days (before {timezone.localtime(cutoff):%Y-%m-%d %H:%M})"

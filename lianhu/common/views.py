@@ -10,20 +10,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views import generic
 
-from lianhu.audit.services import client_ip
-
-
-def list_filters(request):
-    """A list page's filters. Its form posts (an ID number searched for stays out of URLs, access logs
-    and history), and the export buttons post the same form; a link with a query string works too.
-    A branch or grid outside the user's scope is 404, for the list and its export alike."""
-    from lianhu.org.models import Branch, Grid
-
-    params = request.POST if request.method == "POST" else request.GET
-    for key, model in (("branch", Branch), ("grid", Grid)):
-        if params.get(key):
-            scoped_get_or_404(request, model, params[key])
-    return params
+from lianhu.common.http import client_ip
 
 
 def scoped_get_or_404(request, model, pk, action: str = "view", queryset=None):

@@ -34,12 +34,12 @@ from xml.etree import ElementTree
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 import xlsxwriter
 from xlsxwriter.exceptions import OverlappingRange
 from xlsxwriter.utility import xl_col_to_name
 
+from .sheets import sheet_class, sheets
 from .validators import IdNumber, clean_text, normalize_phone, parse_id_number
 
 HEADER_SCAN_ROWS = 30  # the header is looked for in this many rows at the top of each sheet
@@ -808,10 +808,9 @@ def _other_kind(header: list, kind: str, found: dict[str, int]) -> str | None:
     mine = sheet_class(kind)
     if any(key in found for key in mine.telling):
         return None
-    for other_kind in SHEETS:
+    for other_kind, other in sheets.items():
         if other_kind == kind:
             continue
-        other = sheet_class(other_kind)
         theirs = _match_header(header, header_lookup([c for c in other.columns if c.key in other.telling]))
         if len(theirs) >= 2:
             telling = [text(header[i]) for i in sorted(theirs.values())]
@@ -1085,6 +1084,7 @@ class RosterSheet:
     kind = ""
     sheet_name = ""
     label = ""
+    short_label = ""  # in the audit log, when shorter than the label
     action = "view"
     do_not_call_in_templates = True  # pages are given the class itself, for sheet.kind and sheet.label
     columns: tuple[Column, ...] = ()
@@ -1114,6 +1114,20 @@ class RosterSheet:
 
     def export_queryset(self):
         raise NotImplementedError
+
+    # The list page this sheet exports: its FilterSet (built with the request's filters and the user;
+    # it has `refuse_out_of_scope()` and `results`), and the exported rows of a filtered list.
+    filterset = None
+
+    @classmethod
+    def export_queryset_for(cls, filterset):
+        return filterset.results
+
+    @classmethod
+    def revealable(cls, user, queryset) -> bool:
+        """Whether the user may reveal every exported row: otherwise the whole export is masked."""
+        allowed = queryset.model.objects.visible_to(user, "reveal").values("pk")
+        return not queryset.exclude(pk__in=allowed).exists()
 
     def export_rows(self, queryset, *, masked: bool) -> Iterator[list]:
         raise NotImplementedError
@@ -1153,20 +1167,6 @@ class RosterSheet:
         return write_workbook(out, sheet_name=self.sheet_name, title=title, columns=self.columns,
                               rows=progress(rows) if progress else rows, options=self.options(),
                               instructions=lines, required=self.required_for_new)
-
-
-def sheet_class(kind: str) -> type[RosterSheet]:
-    try:
-        return import_string(SHEETS[kind])
-    except KeyError:
-        raise ValueError(f"unknown sheet kind {kind!r}; known: {', '.join(SHEETS)}") from None
-
-
-SHEETS = {
-    "households": "lianhu.org.spreadsheets.HouseholdSheet",
-    "members": "lianhu.members.spreadsheets.MemberSheet",
-    "links": "lianhu.members.spreadsheets.LinkSheet",
-}
 
 
 def import_file(sheet: RosterSheet, data: bytes, filename: str, *, apply: bool, progress: Progress | None = None,

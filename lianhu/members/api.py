@@ -10,13 +10,15 @@ from django.db.models import Count, Q
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
-from lianhu.audit.services import audit_id_lookup, client_ip
+from lianhu.audit.services import audit_id_lookup
+from lianhu.common.http import client_ip
 from lianhu.common.api import Page, PersonOut, scoped_get
 from lianhu.common.models import id_number_hash
 from lianhu.org.api import HouseholdRef, IdNumberSearch, Ref
 from lianhu.org.models import Branch, Gender, Grid, Household
 
 from . import services
+from .filters import MemberFilter
 from .models import EndReason, ExemptReason, LiaisonLink, MemberStatus, PartyMember
 
 router = Router(tags=["党员与联系户"])
@@ -135,15 +137,13 @@ def _members():
 @router.get("/members", response=list[MemberOut])
 @paginate(Page)
 def member_list(request, branch: int | None = None, status: MemberStatus | None = None, q: str = ""):
-    """q: part of the name, or the start of its pinyin initials."""
-    members = _members().visible_to(request.user)
-    if branch is not None:
-        members = members.filter(branch_id=branch)
-    if status is not None:
-        members = members.filter(status=status)
-    if q := q.strip():
-        members = members.filter(Q(name__contains=q) | Q(name_initials__startswith=q.lower()))
-    return members
+    """q: part of the name, the start of its pinyin initials, or an ID number (audited), as on the list page."""
+    data = {"branch": branch, "status": status, "q": q}
+    members = MemberFilter({k: v for k, v in data.items() if v not in (None, "")}, user=request.user,
+                           queryset=_members().visible_to(request.user))
+    if members.id_lookup:
+        audit_id_lookup(request, members.id_lookup)
+    return members.results
 
 
 @router.post("/members/search", response=list[MemberOut])

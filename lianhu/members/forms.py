@@ -4,6 +4,7 @@ from django.utils import timezone
 
 from lianhu.common.forms import SealedFieldsMixin
 from lianhu.org.models import Branch, Grid
+from lianhu.org.rules import form_grid_in_branch
 
 from .models import ExemptReason, MemberStatus, PartyMember
 
@@ -51,8 +52,7 @@ class MemberForm(SealedFieldsMixin, forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        if data.get("grid") and data.get("branch") and data["grid"].branch_id != data["branch"].pk:
-            self.add_error("grid", "网格不属于所选支部")
+        form_grid_in_branch(self, data.get("grid"), data.get("branch"))
         return data
 
 

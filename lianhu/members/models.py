@@ -64,6 +64,7 @@ def _members_self(member_ids: list[int]) -> Q:
 class PartyMember(SealedPersonalData):
     """A party member of a branch, who links households or is exempt (and then keeps a post)."""
 
+    reveal_kind = "member"  # /org/reveal/member/<pk>/<field>/
     branch = models.ForeignKey("org.Branch", on_delete=models.PROTECT, related_name="members", verbose_name="支部")
     grid = models.ForeignKey(
         "org.Grid", null=True, blank=True, on_delete=models.SET_NULL, related_name="members", verbose_name="所在网格"

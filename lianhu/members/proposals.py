@@ -25,7 +25,6 @@ from django.db import OperationalError, transaction
 from django.db.models import Avg, Count
 from django.utils import timezone
 
-from lianhu.audit.models import Action
 from lianhu.audit.services import audit_log
 from lianhu.org.models import Branch, Household, Office
 
@@ -101,7 +100,7 @@ def proposal_create(*, office: Office, actor, branch: Branch | None = None, reba
             links_fingerprint=_fingerprint(scope.links),
             created_by=actor if getattr(actor, "is_authenticated", False) else None,
         )
-        audit_log(actor=actor, action=Action.CREATE, obj=proposal, ip=ip,
+        audit_log(actor=actor, action="create", obj=proposal, ip=ip,
                   detail={"changes": len(changes), "unplaced": summary["totals"]["unplaced"],
                           "rebalance_margin": rebalance_margin})
     return proposal
@@ -290,7 +289,7 @@ def proposal_apply(*, proposal: LinkProposal, actor, ip: str | None = None) -> i
             locked.decided_by = actor if getattr(actor, "is_authenticated", False) else None
             locked.decided_at = timezone.now()
             locked.save(update_fields=["status", "decided_by", "decided_at"])
-            audit_log(actor=actor, action=Action.UPDATE, obj=locked, ip=ip,
+            audit_log(actor=actor, action="update", obj=locked, ip=ip,
                       detail={"applied": True, "changes": count})
     except _Stale:
         LinkProposal.objects.filter(pk=proposal.pk, status=ProposalStatus.DRAFT).update(status=ProposalStatus.STALE)
@@ -330,5 +329,5 @@ def proposal_discard(*, proposal: LinkProposal, actor, ip: str | None = None) ->
         locked.decided_by = actor if getattr(actor, "is_authenticated", False) else None
         locked.decided_at = timezone.now()
         locked.save(update_fields=["status", "decided_by", "decided_at"])
-        audit_log(actor=actor, action=Action.UPDATE, obj=locked, ip=ip, detail={"discarded": True})
+        audit_log(actor=actor, action="update", obj=locked, ip=ip, detail={"discarded": True})
     return locked

@@ -12,12 +12,13 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from lianhu.accounts.models import Membership
-from lianhu.audit.models import Action, AuditEntry
+from lianhu.audit.models import AuditEntry
 from lianhu.audit.services import audit_log
 from lianhu.common.models import refuse_duplicate_id_number
 from lianhu.common.pinyin import name_initials
 from lianhu.common.validators import parse_id_number
 from lianhu.org.models import Household
+from lianhu.org.rules import grid_in_branch
 
 from .models import EndReason, LiaisonLink, MemberStatus, PartyMember, party_age_problem, underage_problem
 
@@ -36,8 +37,7 @@ def member_save(*, member: PartyMember, actor, ip: str | None = None, id_number:
     if errors:
         raise ValidationError(errors)
     member.name_initials = name_initials(member.name)
-    if member.grid_id and member.grid.branch_id != member.branch_id:
-        raise ValidationError({"grid": "网格不属于所选支部"})
+    grid_in_branch(member.grid if member.grid_id else None, member.branch_id)
     age = party_age_problem(member.birth_date, member.joined_party_on)
     if age is not None and age[0] == "error":  # before 18 is only questioned: old records may say so
         raise ValidationError({"joined_party_on": age[1]})
@@ -63,7 +63,7 @@ def member_save(*, member: PartyMember, actor, ip: str | None = None, id_number:
                 member.save()
         except IntegrityError:
             raise ValidationError({"id_number": "该身份证号已经登记"}) from None
-        audit_log(actor=actor, action=Action.CREATE if creating else Action.UPDATE, obj=member, ip=ip)
+        audit_log(actor=actor, action="create" if creating else "update", obj=member, ip=ip)
     return member
 
 
@@ -98,7 +98,7 @@ def link_create(*, member: PartyMember, household: Household, actor, ip: str | N
                 link.save()
         except IntegrityError:
             raise ValidationError("该户刚刚已被其他人安排了联系党员，请刷新后重试") from None
-        audit_log(actor=actor, action=Action.LINK, obj=household, ip=ip,
+        audit_log(actor=actor, action="link", obj=household, ip=ip,
                   detail={"member_id": member.pk, "member": member.name})
     return link
 
@@ -108,7 +108,7 @@ def _end(link: LiaisonLink, *, actor, ip, on: dt.date, reason: str) -> None:
     link.end_reason = reason
     link.ended_by = actor if getattr(actor, "is_authenticated", False) else None
     link.save(update_fields=["ended_on", "end_reason", "ended_by"])
-    audit_log(actor=actor, action=Action.UNLINK, obj=link.household, ip=ip,
+    audit_log(actor=actor, action="unlink", obj=link.household, ip=ip,
               detail={"member_id": link.member_id, "reason": reason})
 
 
@@ -143,7 +143,7 @@ def member_mark_exempt(*, member: PartyMember, reason: str, since: dt.date, appr
         member.post = post
         member.full_clean()
         member.save()
-        audit_log(actor=actor, action=Action.EXEMPT, obj=member, ip=ip,
+        audit_log(actor=actor, action="exempt", obj=member, ip=ip,
                   detail={"reason": reason, "since": since.isoformat(), "released": len(links)})
     return len(links)
 
@@ -160,7 +160,7 @@ def member_reinstate(*, member: PartyMember, actor, ip: str | None = None) -> Pa
         member.exempt_approved_by = ""
         member.full_clean()
         member.save()
-        audit_log(actor=actor, action=Action.UPDATE, obj=member, ip=ip, detail={"reinstated": True})
+        audit_log(actor=actor, action="update", obj=member, ip=ip, detail={"reinstated": True})
     return member
 
 
@@ -178,7 +178,7 @@ def member_mark_left(*, member: PartyMember, on: dt.date, actor, ip: str | None 
         member.save()
         # Whoever left the branch no longer sees its households.
         Membership.objects.filter(member=member, is_active=True).update(is_active=False)
-        audit_log(actor=actor, action=Action.UPDATE, obj=member, ip=ip, detail={"left": on.isoformat(), "released": len(links)})
+        audit_log(actor=actor, action="update", obj=member, ip=ip, detail={"left": on.isoformat(), "released": len(links)})
     return len(links)
 
 
@@ -226,12 +226,12 @@ def links_assign_bulk(*, assignments: dict[int, int], actor, ip: str | None = No
         )
         label = str(user) if user else "系统"
         entries = [
-            AuditEntry(actor=user, actor_label=label, action=Action.UNLINK, object_type="org.household",
+            AuditEntry(actor=user, actor_label=label, action="unlink", object_type="org.household",
                        object_id=str(l.household_id), object_repr=str(households[l.household_id])[:200],
                        office_id=office_id, ip=ip, detail={"member_id": l.member_id, "reason": reason})
             for l in ending
         ] + [
-            AuditEntry(actor=user, actor_label=label, action=Action.LINK, object_type="org.household",
+            AuditEntry(actor=user, actor_label=label, action="link", object_type="org.household",
                        object_id=str(h), object_repr=str(households[h])[:200], office_id=office_id, ip=ip,
                        detail={"member_id": m, "member": members[m].name})
             for h, m in moving.items()

@@ -9,41 +9,28 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from lianhu.audit.services import audit_id_lookup, client_ip
-from lianhu.common.models import id_number_hash
-from lianhu.common.validators import looks_like_id_number
-from lianhu.common.views import apply_validation_error, list_filters, paginate, scoped_get_or_404
+from lianhu.audit.services import audit_id_lookup
+from lianhu.common.http import client_ip
+from lianhu.common.views import apply_validation_error, paginate, scoped_get_or_404
 from lianhu.org.models import Branch, Household
+from lianhu.org.views import list_params
 
 from . import services
+from .filters import MemberFilter
 from .forms import ExemptForm, LeftForm, LinkForm, MemberForm, members_with_room
 from .models import LiaisonLink, MemberStatus, PartyMember
 
 
-def member_queryset(user, params) -> tuple:
-    """The member list's filters (q, branch, status) in the user's scope: the list and its exports share them."""
-    qs = PartyMember.objects.visible_to(user)
-    f = {k: params.get(k, "") for k in ("q", "branch", "status")}
-    if f["branch"].isdigit():
-        qs = qs.filter(branch_id=f["branch"])
-    if f["status"] in MemberStatus.values:
-        qs = qs.filter(status=f["status"])
-    q = f["q"].strip()
-    if looks_like_id_number(q):
-        qs = qs.filter(id_number_hash=id_number_hash(q))
-    elif q:
-        qs = qs.filter(name_initials__startswith=q.lower()) if q.isascii() and q.isalpha() else qs.filter(name__contains=q)
-    return qs, f
-
-
 @login_required
 def member_list(request):
-    qs, f = member_queryset(request.user, list_filters(request))
-    link_f = f
-    if looks_like_id_number(f["q"]):
-        audit_id_lookup(request, f["q"])
+    members = MemberFilter(list_params(request), user=request.user)
+    members.refuse_out_of_scope()
+    f = link_f = members.values
+    if members.id_lookup:
+        audit_id_lookup(request, members.id_lookup)
         link_f = {**f, "q": ""}
-    qs = qs.select_related("branch", "grid").annotate(load=Count("links", filter=Q(links__ended_on__isnull=True)))
+    qs = members.results.select_related("branch", "grid").annotate(
+        load=Count("links", filter=Q(links__ended_on__isnull=True)))
     return render(request, "members/member_list.html", {
         "page": paginate(request, qs.order_by("branch__code", "name")), "f": f, "link_f": link_f,
         "branches": Branch.objects.visible_to(request.user), "statuses": MemberStatus.choices,

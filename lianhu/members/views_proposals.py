@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from lianhu.audit.services import client_ip
+from lianhu.common.http import client_ip
 from lianhu.common.views import apply_validation_error, scoped_get_or_404
 from lianhu.org.models import Branch, Office
 

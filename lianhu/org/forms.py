@@ -3,6 +3,7 @@ from django import forms
 from lianhu.common.forms import SealedFieldsMixin
 from lianhu.common.validators import clean_text
 
+from .rules import form_grid_in_branch
 from .models import Branch, CareTag, Grid, Household, Relation, Resident, SensitiveTag
 
 
@@ -39,9 +40,7 @@ class HouseholdForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        branch, grid = data.get("branch"), data.get("grid")
-        if branch and grid and grid.branch_id != branch.pk:
-            self.add_error("grid", "网格不属于所选支部")
+        form_grid_in_branch(self, data.get("grid"), data.get("branch"))
         return data
 
 

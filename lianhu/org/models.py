@@ -101,18 +101,6 @@ class Grid(models.Model):
         return reverse("org:grid_detail", args=[self.pk])
 
 
-def _households_of_members(member_ids: list[int]) -> Q:
-    from lianhu.members.models import LiaisonLink
-
-    return Q(pk__in=LiaisonLink.objects.active().filter(member_id__in=member_ids).values("household_id"))
-
-
-def _residents_of_members(member_ids: list[int]) -> Q:
-    from lianhu.members.models import LiaisonLink
-
-    return Q(household_id__in=LiaisonLink.objects.active().filter(member_id__in=member_ids).values("household_id"))
-
-
 class Household(models.Model):
     """A household (户): the unit a party member is linked to and visits."""
 
@@ -140,9 +128,8 @@ class Household(models.Model):
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
     objects = ScopedManager()
-    scope = Scope(
-        member=_households_of_members, grid="grid", branch="branch", office="branch__office", zone="branch__office__zone"
-    )
+    # The member level (the households a member links) is added by the members app.
+    scope = Scope(grid="grid", branch="branch", office="branch__office", zone="branch__office__zone")
 
     class Meta:
         verbose_name = verbose_name_plural = "户"
@@ -199,6 +186,7 @@ class Relation(models.TextChoices):
 class Resident(SealedPersonalData):
     """A person living in a household (居民)."""
 
+    reveal_kind = "resident"  # /org/reveal/resident/<pk>/<field>/
     household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="residents", verbose_name="户")
     name = models.CharField("姓名", max_length=50)  # searched with "contains", which no btree index serves
     name_initials = models.CharField("拼音首字母", max_length=50, blank=True, editable=False)
@@ -209,8 +197,7 @@ class Resident(SealedPersonalData):
     sensitive_tags_cipher = models.TextField(blank=True, default="", editable=False)
 
     objects = ScopedManager()
-    scope = Scope(
-        member=_residents_of_members,
+    scope = Scope(  # the member level is added by the members app
         grid="household__grid",
         branch="household__branch",
         office="household__branch__office",

@@ -6,11 +6,12 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Length
 
-from lianhu.audit.models import Action
 from lianhu.audit.services import audit_log
 from lianhu.common.models import refuse_duplicate_id_number
 from lianhu.common.pinyin import name_initials
 
+from .hooks import move_refusals
+from .rules import grid_in_branch
 from .models import Household, Resident
 
 
@@ -19,25 +20,26 @@ def org_unit_save(*, form, actor, ip: str | None = None):
     creating = form.instance.pk is None
     with transaction.atomic():
         unit = form.save()
-        audit_log(actor=actor, action=Action.CREATE if creating else Action.UPDATE, obj=unit, ip=ip,
+        audit_log(actor=actor, action="create" if creating else "update", obj=unit, ip=ip,
                   office_id=unit.office_id if hasattr(unit, "office_id") else unit.branch.office_id)
     return unit
 
 
 def household_save(*, household: Household, actor, ip: str | None = None) -> Household:
     creating = household.pk is None
-    if household.grid_id and household.branch_id and household.grid.branch_id != household.branch_id:
-        raise ValidationError({"grid": "网格不属于该户所在的支部"})
+    grid_in_branch(household.grid if household.grid_id else None, household.branch_id)
     if household.branch_id and not household.code:
         household.code = next_household_code(household.branch)
     household.full_clean()
     with transaction.atomic():
         if not creating:
             stored = Household.objects.select_for_update().get(pk=household.pk)
-            if stored.branch_id != household.branch_id and household.links.filter(ended_on__isnull=True).exists():
-                raise ValidationError({"branch": "该户仍由本支部党员联系，请先解除联系再迁往其他支部"})
+            if stored.branch_id != household.branch_id:
+                refusal = move_refusals([household.pk]).get(household.pk)
+                if refusal:
+                    raise ValidationError({"branch": refusal})
         household.save()
-        audit_log(actor=actor, action=Action.CREATE if creating else Action.UPDATE, obj=household, ip=ip)
+        audit_log(actor=actor, action="create" if creating else "update", obj=household, ip=ip)
     return household
 
 
@@ -78,7 +80,7 @@ def resident_save(*, resident: Resident, actor, ip: str | None = None, id_number
     try:
         with transaction.atomic():
             resident.save()
-            audit_log(actor=actor, action=Action.CREATE if creating else Action.UPDATE, obj=resident, ip=ip)
+            audit_log(actor=actor, action="create" if creating else "update", obj=resident, ip=ip)
     except IntegrityError:
         # Two saves with the same ID number raced past the check above; the unique index stopped one.
         raise ValidationError({"id_number": "该身份证号已经登记"}) from None

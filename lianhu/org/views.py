@@ -5,42 +5,29 @@ import re
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from lianhu.audit.services import audit_id_lookup, client_ip, personal_data_reveal
-from lianhu.common.models import id_number_hash
-from lianhu.common.validators import looks_like_id_number
-from lianhu.common.views import apply_validation_error, list_filters, paginate, scoped_get_or_404
-from lianhu.members.models import LiaisonLink, PartyMember
-from lianhu.members.forms import LinkForm
-from lianhu.dashboard.selectors import liaison_figures
+from lianhu.audit.services import audit_id_lookup, personal_data_reveal
+from lianhu.common import figures
+from lianhu.common.http import client_ip
+from lianhu.common.models import SealedPersonalData
+from lianhu.common.registry import apply_all
+from lianhu.common.views import apply_validation_error, paginate, scoped_get_or_404
 
+from .filters import HouseholdFilter
 from .forms import BranchForm, GridForm, HouseholdForm, ResidentForm
+from .hooks import household_cells, household_filters, household_panels, household_rows
 from .models import Branch, Grid, Household, Office, Resident
 from .services import household_save, org_unit_save, resident_save
 
-INITIALS_LIKE = re.compile(r"^[a-zA-Z]{1,10}$")
 
-
-def search_households(qs, q: str):
-    """Search by address or code, by a resident's name, pinyin initials or exact ID number (keyed hash)."""
-    q = q.strip()
-    if not q:
-        return qs
-    if looks_like_id_number(q):
-        return qs.filter(residents__id_number_hash=id_number_hash(q)).distinct()
-    if INITIALS_LIKE.match(q):
-        return qs.filter(residents__name_initials__startswith=q.lower()).distinct()
-    return qs.filter(
-        Q(address__contains=q) | Q(code__startswith=q) | Q(residents__name__contains=q)
-    ).distinct()
-
-
-def _active_link_prefetch():
-    return Prefetch("links", queryset=LiaisonLink.objects.active().select_related("member"), to_attr="active_links")
+def list_params(request):
+    """A list page's filters. Its form posts (an ID number searched for stays out of URLs, access logs
+    and history), and the export buttons post the same form; a link with a query string works too."""
+    return request.POST if request.method == "POST" else request.GET
 
 
 @login_required
@@ -56,7 +43,7 @@ def branch_list(request):
 @login_required
 def branch_detail(request, pk):
     branch = scoped_get_or_404(request, Branch, pk)
-    total, _ = liaison_figures(Branch.objects.filter(pk=branch.pk))
+    total = figures.compute([branch.pk]).total
     grids = Grid.objects.visible_to(request.user).filter(branch=branch).annotate(n=Count("households"))
     return render(request, "org/branch_detail.html", {"branch": branch, "figures": total, "grids": grids})
 
@@ -80,11 +67,10 @@ def branch_edit(request, pk=None):
 @login_required
 def grid_detail(request, pk):
     grid = scoped_get_or_404(request, Grid, pk)
-    households = (
-        Household.objects.visible_to(request.user).filter(grid=grid).order_by("code")
-        .prefetch_related(_active_link_prefetch()).annotate(n_residents=Count("residents"))
-    )
-    return render(request, "org/grid_detail.html", {"grid": grid, "page": paginate(request, households)})
+    households = apply_all(household_rows, Household.objects.visible_to(request.user).filter(grid=grid)
+                           .order_by("code").annotate(n_residents=Count("residents")))
+    return render(request, "org/grid_detail.html", {"grid": grid, "page": paginate(request, households),
+                                                    "cells": list(household_cells)})
 
 
 @login_required
@@ -103,48 +89,35 @@ def grid_edit(request, pk=None):
                                              "hidden": {"branch": grid.branch_id}})
 
 
-def household_queryset(user, params) -> tuple:
-    """The households list's filters (q, branch, grid, linked) in the user's scope: the list and its export share them."""
-    qs = Household.objects.visible_to(user)
-    f = {k: params.get(k, "") for k in ("q", "branch", "grid", "linked")}
-    if f["branch"].isdigit():
-        qs = qs.filter(branch_id=f["branch"])
-    if f["grid"].isdigit():
-        qs = qs.filter(grid_id=f["grid"])
-    active = LiaisonLink.objects.active().filter(household=OuterRef("pk"))
-    if f["linked"] == "yes":
-        qs = qs.filter(Exists(active))
-    elif f["linked"] == "no":
-        qs = qs.filter(~Exists(active))
-    return search_households(qs, f["q"]), f
-
-
 @login_required
 def household_list(request):
-    qs, f = household_queryset(request.user, list_filters(request))
-    link_f = f
-    if looks_like_id_number(f["q"]):
-        audit_id_lookup(request, f["q"])
+    households = HouseholdFilter(list_params(request), user=request.user)
+    households.refuse_out_of_scope()
+    f = link_f = households.values
+    if households.id_lookup:
+        audit_id_lookup(request, households.id_lookup)
         link_f = {**f, "q": ""}  # never echoed into pagination links
-    branches = Branch.objects.visible_to(request.user)
-    qs = qs.select_related("branch", "grid").prefetch_related(_active_link_prefetch()).annotate(n_residents=Count("residents"))
+    qs = apply_all(household_rows, households.results.select_related("branch", "grid")
+                   .annotate(n_residents=Count("residents")))
     template = "org/_household_rows.html" if request.headers.get("HX-Request") else "org/household_list.html"
-    return render(request, template, {"page": paginate(request, qs.order_by("code")), "f": f, "link_f": link_f,
-                                     "branches": branches})
+    return render(request, template, {
+        "page": paginate(request, qs.order_by("code")), "f": f, "link_f": link_f, "cells": list(household_cells),
+        "branches": Branch.objects.visible_to(request.user), "extra_filters": list(household_filters.values()),
+    })
 
 
 @login_required
 def household_detail(request, pk):
     household = scoped_get_or_404(request, Household, pk, queryset=Household.objects.select_related("branch__office", "grid"))
     residents = Resident.objects.visible_to(request.user).filter(household=household)
-    links = LiaisonLink.objects.visible_to(request.user).filter(household=household).select_related("member", "created_by", "ended_by")
-    active = next((l for l in links if l.ended_on is None), None)
-    can_manage = Household.objects.visible_to(request.user, "manage_members").filter(pk=household.pk).exists()
     can_edit = Household.objects.visible_to(request.user, "edit_roster").filter(pk=household.pk).exists()
-    link_form = LinkForm(household=household, user=request.user) if can_manage else None
+    panels = {"facts": [], "main": []}
+    for panel in household_panels:
+        context = panel.context(request, household)
+        if context is not None:
+            panels[panel.place].append((panel.template, context))
     return render(request, "org/household_detail.html", {
-        "household": household, "residents": residents, "links": links, "active": active,
-        "can_manage": can_manage, "can_edit": can_edit, "link_form": link_form,
+        "household": household, "residents": residents, "can_edit": can_edit, "panels": panels,
     })
 
 
@@ -197,7 +170,7 @@ def resident_edit(request, household_pk, pk=None):
 @require_POST
 def reveal(request, kind, pk, field):
     """Show one masked value in full (an htmx fragment); audited, and only for roles allowed to reveal."""
-    model = {"resident": Resident, "member": PartyMember}.get(kind)
+    model = {m.reveal_kind: m for m in SealedPersonalData.__subclasses__()}.get(kind)
     if model is None:
         raise Http404
     obj = scoped_get_or_404(request, model, pk)

@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from lianhu.common.testing import make_world
+from tests.world import make_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -49,7 +49,7 @@ def test_secretary_of_another_branch_gets_404_for_the_household(live_server, bro
 
 
 def test_marking_a_member_exempt_and_relinking_his_household(live_server, browser_page, log_in, w):
-    from lianhu.common.testing import make_member
+    from lianhu.members.tests.factories import make_member
 
     make_member(w.branch_a, "周新民")
     page = browser_page

@@ -3,7 +3,8 @@
 import pytest
 from playwright.sync_api import expect
 
-from lianhu.common.testing import make_member, make_world
+from lianhu.members.tests.factories import make_member
+from tests.world import make_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

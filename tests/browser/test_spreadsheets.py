@@ -6,8 +6,8 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from lianhu.common.testing import make_world
-from lianhu.common.tests.workbooks import households_file
+from tests.world import make_world
+from lianhu.org.tests.workbooks import households_file
 from lianhu.org.models import Household
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -5,7 +5,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from lianhu.common.testing import make_branch, make_grid, make_household, make_link, make_member
+from lianhu.members.tests.factories import make_link, make_member
+from lianhu.org.tests.factories import make_branch, make_grid, make_household
 from lianhu.members import services
 
 pytestmark = pytest.mark.django_db
@@ -86,16 +87,16 @@ def test_zone_overview_lists_the_offices_of_the_zone(world, client_for):
 
 
 def test_login_page_is_chinese_and_a_wrong_password_is_logged_without_it(world, client):
-    from lianhu.audit.models import Action, AuditEntry
+    from lianhu.audit.models import AuditEntry
 
     response = client.post(reverse("accounts:login"), {"username": "secretary_a", "password": "wrong-password"})
     assert "登录" in response.content.decode()
-    entry = AuditEntry.objects.get(action=Action.LOGIN_FAILED)
+    entry = AuditEntry.objects.get(action="login_failed")
     assert entry.detail == {"username": "secretary_a"}
 
 
 def test_my_households_shows_each_special_group_once_per_household(world, client_for):
-    from lianhu.common.testing import make_resident
+    from lianhu.org.tests.factories import make_resident
 
     make_resident(world.household_a, "单大海", gender="M", relation="配偶", care_tags=["独居老人"])
     body = client_for(world.member_user).get(reverse("dashboard:my_households")).content.decode()

@@ -11,7 +11,8 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from lianhu.audit.models import AuditEntry
-from lianhu.common.testing import make_household, make_member
+from lianhu.members.tests.factories import make_member
+from lianhu.org.tests.factories import make_household
 from lianhu.members import proposals, services
 from lianhu.members.models import LiaisonLink, LinkProposal, ProposalStatus
 from lianhu.members.proposals import proposal_apply, proposal_create, proposal_discard

@@ -6,10 +6,12 @@ import io
 import pytest
 
 from lianhu.common import xlsx
-from lianhu.common.testing import make_household, make_link, make_member, valid_id_number
-from lianhu.common.tests.workbooks import xlsx_bytes
+from lianhu.common.testing import valid_id_number
+from lianhu.members.tests.factories import make_link, make_member
+from lianhu.org.tests.factories import make_household
+from lianhu.org.tests.workbooks import xlsx_bytes
 from lianhu.members.models import LiaisonLink, MemberStatus, PartyMember
-from lianhu.members.spreadsheets import LinkSheet, MemberSheet
+from lianhu.members.sheets import LinkSheet, MemberSheet
 
 pytestmark = pytest.mark.django_db
 
@@ -97,7 +99,7 @@ def test_a_child_is_no_party_member_whichever_column_gives_his_age(world):
 
 @pytest.mark.parametrize("kind, cls, header", [("members", MemberSheet, MEMBER_HEADER), ("links", LinkSheet, LINK_HEADER)])
 def test_a_households_file_uploaded_as_another_kind_is_refused_as_a_whole(world, kind, cls, header):
-    from lianhu.org.spreadsheets import HouseholdSheet
+    from lianhu.org.sheets import HouseholdSheet
 
     sheet = HouseholdSheet(office=world.office, user=world.office_admin)
     buffer = io.BytesIO()

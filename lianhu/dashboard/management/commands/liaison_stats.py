@@ -5,7 +5,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
-from lianhu.dashboard.selectors import office_figures, seed_sentence
+from lianhu.dashboard.selectors import LIAISON_KEYS, office_figures, seed_sentence
 from lianhu.common.text import format_table
 from lianhu.org.models import Office
 
@@ -36,7 +36,7 @@ class Command(BaseCommand):
             raise CommandError(f"找不到办事处“{wanted}”。现有办事处：{known}")
         totals, rows = office_figures(office)
         if options["format"] == "json":
-            self.stdout.write(json.dumps(totals.as_dict(), ensure_ascii=False))
+            self.stdout.write(json.dumps({key: totals[key] for key in LIAISON_KEYS}, ensure_ascii=False))
             return
 
         self.stdout.write(f"{office.name}：{seed_sentence(totals)}。\n")

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from lianhu.audit.models import Action, AuditEntry
+from lianhu.audit.models import AuditEntry
 from lianhu.common import sweeps
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +18,7 @@ def make_entry(age_days: float, label: str) -> AuditEntry:
     """An audit entry written `age_days` ago (auto_now_add takes `at` from timezone.now, and updates are refused)."""
     written_at = timezone.now() - dt.timedelta(days=age_days)
     with mock.patch("django.utils.timezone.now", return_value=written_at):
-        return AuditEntry.objects.create(action=Action.LOGIN, actor_label=label)
+        return AuditEntry.objects.create(action="login", actor_label=label)
 
 
 def run_worker(*args) -> str:

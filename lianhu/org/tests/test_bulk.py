@@ -7,7 +7,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from lianhu.common import bulk
-from lianhu.common.testing import make_household, make_resident, valid_id_number
+from lianhu.common.testing import valid_id_number
+from lianhu.org.tests.factories import make_household, make_resident
 from lianhu.org.models import Household, Resident
 
 pytestmark = pytest.mark.django_db

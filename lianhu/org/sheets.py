@@ -29,6 +29,9 @@ from lianhu.common.validators import IdNumber, id_key
 from lianhu.common.xlsx import CellError, Column, Outcome, Table
 
 from .models import Branch, CareTag, Gender, Grid, Household, Relation, Resident, SensitiveTag
+from .filters import HouseholdFilter
+from .hooks import move_refusals
+from .rules import grid_named
 from .services import next_household_code
 
 GENDERS = {"男": Gender.MALE, "女": Gender.FEMALE, "男性": Gender.MALE, "女性": Gender.FEMALE,
@@ -330,7 +333,9 @@ class HouseholdSheet(xlsx.RosterSheet):
     sheet_name = "户籍"
     telling = ("relation", "self_built", "floors", "built_year", "care_tags", "sensitive_tags")
     label = "户籍（户与居民）"
+    short_label = "户籍"
     action = "edit_roster"
+    filterset = HouseholdFilter  # exports the household list as filtered
     columns = (
         Column("code", "户编号", ("户号", "户籍编号"), width=19, text_format=True,
                note="已登记的户填写系统中的户编号；新户留空，由系统编号"),
@@ -540,11 +545,9 @@ class HouseholdSheet(xlsx.RosterSheet):
                 h.bad = True
                 continue
             if "grid" in v:
-                grid = grids_by_branch.get(final["branch_id"], {}).get(v["grid"])
+                grid, refusal = grid_named(grids_by_branch, final["branch_id"], v["grid"])
                 if grid is None:
-                    elsewhere = any(v["grid"] in names for names in grids_by_branch.values())
-                    problem(h.rows["grid"], "grid", "网格不属于所选支部" if elsewhere
-                            else f"网格“{v['grid']}”不存在（或不在您的管理范围内）")
+                    problem(h.rows["grid"], "grid", refusal)
                     h.bad = True
                     continue
                 final["grid_id"] = grid.pk
@@ -575,15 +578,11 @@ class HouseholdSheet(xlsx.RosterSheet):
                 moved.append(h)
             h.final = final
         if moved:
-            from lianhu.members.models import LiaisonLink
-
-            linked = set(LiaisonLink.objects.active().filter(household_id__in=[h.stored["id"] for h in moved])
-                         .values_list("household_id", flat=True))
+            refusals = move_refusals([h.stored["id"] for h in moved])
             for h in moved:
-                if h.stored["id"] in linked:
+                if h.stored["id"] in refusals:
                     found = f"户编号为空，按户主{h.head.name}找到已登记的 {h.code} 户：" if h.adopted else ""
-                    problem(h.rows.get("branch", h.row), "branch",
-                            f"{found}该户仍由本支部党员联系，请先解除联系再迁往其他支部")
+                    problem(h.rows.get("branch", h.row), "branch", found + refusals[h.stored["id"]])
                     h.bad = True
 
     @staticmethod

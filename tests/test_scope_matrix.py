@@ -127,3 +127,87 @@ def test_junk_ids_in_query_strings_are_404_not_500(world, client):
     assert client.get(reverse("org:branch_create") + "?office=abc").status_code == 404
     assert client.get(reverse("org:grid_create") + "?branch=abc").status_code == 404
     assert client.post(reverse("accounts:tokens"), {"revoke": "abc"}).status_code == 302
+
+
+# ---- the matrix is complete ----------------------------------------------------------------------
+# Every named URL and every API operation has its place here: in the tables above (an object of branch
+# A: 404 outside it), or below with the test that shows its scope elsewhere, or why it has none. A new
+# page or endpoint without an entry fails `test_every_url_has_an_entry_in_the_scope_matrix`.
+
+SCOPED_ELSEWHERE = {  # url name → the test that gives an outsider 404 (or only his own rows)
+    "dashboard:home": "dashboard/tests/test_views.py (each role is sent to its own page)",
+    "dashboard:zone_overview": "dashboard/tests/test_views.py (the zone's offices only)",
+    "dashboard:my_households": "dashboard/tests/test_views.py (the member's own households)",
+    "org:branch_list": "org/tests/test_views.py (scoped list)",
+    "org:household_list": "test_a_list_filtered_by_another_branch_or_its_grid_is_404",
+    "org:branch_create": "test_creating_under_branch_a_or_its_office_is_404_for_those_without_that_right",
+    "org:grid_create": "test_creating_under_branch_a_or_its_office_is_404_for_those_without_that_right",
+    "org:household_create": "test_households_and_members_cannot_be_created_in_branch_a_from_outside",
+    "members:member_list": "test_a_list_filtered_by_another_branch_or_its_grid_is_404",
+    "members:member_create": "test_households_and_members_cannot_be_created_in_branch_a_from_outside",
+    "members:needs_member": "members/tests/test_views.py (households the user manages)",
+    "members:proposal_create": "members/tests/test_proposals.py",
+    "members:proposal_detail": "test_users_outside_branch_a_get_404_for_its_proposal",
+    "members:proposal_apply": "test_users_outside_branch_a_get_404_for_its_proposal",
+    "members:proposal_discard": "test_users_outside_branch_a_get_404_for_its_proposal",
+    "audit:audit_list": "audit/tests/test_audit.py (the office's entries only)",
+    "transfer:template": "test_read_only_roles_get_404_for_templates_and_uploads",
+    "transfer:upload": "test_another_offices_admin_cannot_upload_into_this_office",
+    "transfer:export": "test_the_export_follows_the_lists_filters_and_scope",
+    "transfer:job_detail": "test_someone_elses_import_job_is_404",
+    "transfer:job_progress": "test_someone_elses_import_job_is_404",
+    "transfer:job_confirm": "test_someone_elses_import_job_is_404",
+    "transfer:job_problems": "test_someone_elses_import_job_is_404",
+    "accounts:tokens": "accounts/tests/test_api_token.py (a user's own tokens only)",
+}
+NOT_SCOPED = {  # url name → why it holds no hierarchy data
+    "accounts:login": "the login page",
+    "accounts:logout": "logging out",
+}
+API_SCOPED_ELSEWHERE = {  # "METHOD /path" → the test
+    "POST /residents/search": "org/tests/test_api.py (search finds only residents in scope; audited)",
+    "POST /members/search": "members/tests/test_api.py (search finds only members in scope; audited)",
+}
+
+
+def _url_names(patterns, namespace=""):
+    from django.urls import URLPattern, URLResolver
+
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            ns = p.namespace or ""
+            if ns in ("admin", "api"):  # Django's admin (superusers); the API is checked operation by operation
+                continue
+            yield from _url_names(p.url_patterns, f"{namespace}{ns}:" if ns else namespace)
+        elif isinstance(p, URLPattern) and p.name:
+            yield namespace + p.name
+
+
+def test_every_url_has_an_entry_in_the_scope_matrix():
+    from django.urls import get_resolver
+
+    covered = {name for name, _kw, _m in BRANCH_A_URLS} | set(SCOPED_ELSEWHERE) | set(NOT_SCOPED)
+    names = set(_url_names(get_resolver().url_patterns))
+    assert len(names) > 40 and "org:household_detail" in names  # the walk found the app's URLs
+    missing = sorted(names - covered)
+    assert missing == [], f"URLs without an out-of-scope test: {missing}"
+
+
+def _shape(method: str, path: str) -> str:
+    """GET /members/{member_a} and GET /api/v1/members/{member_id} alike: GET /members/{}."""
+    import re
+
+    return f"{method.upper()} {re.sub(r'{[^}]*}', '{}', path.removeprefix('/api/v1'))}"
+
+
+def test_every_api_operation_has_an_entry_in_the_scope_matrix():
+    from config.api import api
+    from lianhu.members.tests import test_api as members_api
+    from lianhu.org.tests import test_api as org_api
+
+    covered = {_shape(m, u) for module in (org_api, members_api) for m, u, *_rest in module.ENDPOINTS}
+    covered |= {_shape("get", u) for module in (org_api, members_api) for u, *_rest in module.LISTS}
+    covered |= {_shape(*entry.split(" ", 1)) for entry in API_SCOPED_ELSEWHERE}
+    operations = {_shape(method, path) for path, item in api.get_openapi_schema()["paths"].items() for method in item}
+    assert len(operations) > 20 and "GET /households/{}" in operations
+    assert sorted(operations - covered) == [], "API operations without an out-of-scope test"

@@ -21,12 +21,17 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from lianhu.audit.services import client_ip, masked_search
-from lianhu.org.models import Office
+from lianhu.audit.services import masked_search
+from lianhu.audit.verbs import FILTER_LABELS
+from lianhu.common import xlsx
+from lianhu.common.http import client_ip
+from lianhu.common.registry import UnknownEntry
+from lianhu.common.sheets import sheet_class
+from lianhu.org.models import Branch, Grid, Office
+from lianhu.org.views import list_params
 
-from . import jobs, xlsx
+from . import jobs
 from .models import ImportJob, ImportStatus
-from .views import list_filters
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
@@ -35,15 +40,13 @@ SHOWN_PROBLEMS = 500
 
 def _sheet_class_or_404(kind: str):
     try:
-        return xlsx.sheet_class(kind)
-    except ValueError:
+        return sheet_class(kind)
+    except UnknownEntry:
         raise Http404 from None
 
 
 def _offices(user, action: str):
     """Offices where the user may `action` some branch or grid (write actions hold at the user's own level)."""
-    from lianhu.org.models import Branch, Grid
-
     branches = Branch.objects.visible_to(user, action).values("office_id")
     grids = Grid.objects.visible_to(user, action).values("branch__office_id")
     return Office.objects.filter(Q(pk__in=branches) | Q(pk__in=grids)).order_by("code")
@@ -78,49 +81,20 @@ def template(request, kind):
     return _xlsx_response(buffer, f"{cls.label}导入模板.xlsx")
 
 
-def _export_queryset(request, kind: str, params):
-    """The list view's own filtered, scoped queryset (NetBox's ?export=table)."""
-    from lianhu.members.models import LiaisonLink
-    from lianhu.members.views import member_queryset
-    from lianhu.org.views import household_queryset
-
-    if kind == "households":
-        return household_queryset(request.user, params)
-    members, f = member_queryset(request.user, params)
-    if kind == "members":
-        return members, f
-    return LiaisonLink.objects.visible_to(request.user).active().filter(member__in=members.values("pk")), f
-
-
-def _described(filters: dict, user) -> dict:
-    """The filters an export used, as the audit log should show them: names rather than row numbers,
-    and a searched ID number or phone masked (the log says who exported whom, never the number itself)."""
-    from lianhu.members.models import MemberStatus
-    from lianhu.org.models import Branch, Grid
-
-    described = {k: v for k, v in filters.items() if v}
-    for key, model in (("branch", Branch), ("grid", Grid)):
-        if described.get(key, "").isdigit():
-            name = model.objects.visible_to(user).filter(pk=described[key]).values_list("name", flat=True).first()
-            described[key] = name or described[key]
-    if "linked" in described:
-        described["linked"] = {"yes": "已联系", "no": "未联系"}.get(described["linked"], described["linked"])
-    if "status" in described:
-        described["status"] = dict(MemberStatus.choices).get(described["status"], described["status"])
-    if "q" in described:
-        described["q"] = masked_search(described["q"])
+def _described(filterset) -> dict:
+    """The filters an export used, as the audit log should show them: names and labels rather than row
+    numbers and codes, and a searched ID number or phone masked (the log says who exported whom, never
+    the number itself)."""
+    described = {}
+    for name, value in filterset.form.cleaned_data.items():
+        if value in (None, ""):
+            continue
+        choices = dict(getattr(filterset.filters[name], "extra", {}).get("choices") or ())
+        if name == "q":
+            described[name] = masked_search(value)
+        else:  # a branch or grid by its own name; a choice by its label
+            described[name] = getattr(value, "name", None) or str(choices.get(value, value))
     return described
-
-
-def _revealable(request, queryset) -> bool:
-    """Whether the user may reveal every exported row: otherwise the whole export is masked."""
-    model = queryset.model
-    if model.__name__ == "LiaisonLink":
-        from lianhu.members.models import PartyMember
-
-        members = PartyMember.objects.filter(pk__in=queryset.values("member_id"))
-        return not members.exclude(pk__in=PartyMember.objects.visible_to(request.user, "reveal").values("pk")).exists()
-    return not queryset.exclude(pk__in=model.objects.visible_to(request.user, "reveal").values("pk")).exists()
 
 
 @login_required
@@ -129,17 +103,16 @@ def export(request, kind):
 
     The list's export buttons post its filter form here: filters and "masked" are read as the list reads them.
     """
-    from lianhu.audit.models import FILTER_LABELS
-    from lianhu.org.models import Branch
-
     cls = _sheet_class_or_404(kind)
-    params = list_filters(request)  # a branch or grid outside the user's scope: 404
-    queryset, filters = _export_queryset(request, kind, params)
+    params = list_params(request)
+    filterset = cls.filterset(params, user=request.user)
+    filterset.refuse_out_of_scope()  # a branch or grid outside the user's scope: 404
+    queryset = cls.export_queryset_for(filterset)
     offices = list(Office.objects.visible_to(request.user, "view")[:2])
     office = offices[0] if len(offices) == 1 else None
-    masked = params.get("masked") == "1" or not _revealable(request, queryset)
+    masked = params.get("masked") == "1" or not cls.revealable(request.user, queryset)
     sheet = cls(office=office, user=request.user, action="view")
-    described = _described(filters, request.user)
+    described = _described(filterset)
     # The title says what the file holds: the user's one branch, or the filters of the list.
     branches = list(Branch.objects.visible_to(request.user, "view").values_list("name", flat=True)[:2])
     scope = [branches[0]] if len(branches) == 1 and "branch" not in described else []
@@ -202,7 +175,7 @@ def job_detail(request, pk):
     errors = [p for p in job.problems if p["level"] == "error"]
     warnings = [p for p in job.problems if p["level"] != "error"]
     return render(request, "transfer/job.html", {
-        "job": job, "sheet": xlsx.sheet_class(job.kind), "errors": errors[:SHOWN_PROBLEMS],
+        "job": job, "sheet": sheet_class(job.kind), "errors": errors[:SHOWN_PROBLEMS],
         "warnings": warnings[:SHOWN_PROBLEMS], "more_errors": max(0, job.error_count - SHOWN_PROBLEMS),
         "counts": _count_rows(job.counts), "updates": job.updates,
         "more_updates": len(job.updates) >= xlsx.UPDATE_LIMIT,
@@ -248,7 +221,7 @@ def job_problems(request, pk):
     if not job.annotatable:
         raise Http404
     data = job.read_content()
-    cls = xlsx.sheet_class(job.kind)
+    cls = sheet_class(job.kind)
     table = xlsx.read_table(data, job.filename, cls.columns, cls.kind)
     problems = [xlsx.Problem(**p) for p in job.problems]
     note = ""

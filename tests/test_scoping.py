@@ -55,7 +55,7 @@ def test_anonymous_and_roleless_users_see_nothing(world, django_user_model):
 def test_the_database_itself_refuses_a_second_resident_or_member_with_the_same_id_number(world):
     from django.db import IntegrityError, transaction
 
-    from lianhu.common.testing import make_member
+    from lianhu.members.tests.factories import make_member
 
     twin = Resident(household=world.household_b, name="冒名", gender="F", id_number_hash=world.resident_a.id_number_hash)
     with pytest.raises(IntegrityError), transaction.atomic():

@@ -7,9 +7,9 @@ import pytest
 from openpyxl import load_workbook
 
 from lianhu.common import xlsx
-from lianhu.common.tests.workbooks import HOUSEHOLD_HEADER, household_row, households_file, xlsx_bytes
+from lianhu.org.tests.workbooks import HOUSEHOLD_HEADER, household_row, households_file, xlsx_bytes
 from lianhu.common.xlsx import CellError, Column
-from lianhu.org.spreadsheets import HouseholdSheet
+from lianhu.org.sheets import HouseholdSheet
 
 COLUMNS = HouseholdSheet.columns
 

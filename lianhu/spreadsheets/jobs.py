@@ -15,12 +15,13 @@ import time
 from django.db import connection, transaction
 from django.utils import timezone
 
-from lianhu.audit.models import Action
 from lianhu.audit.services import audit_log
+from lianhu.common import xlsx
+from lianhu.common.masking import mask_digit_runs
+from lianhu.common.sheets import sheet_class
+from lianhu.common.sweeps import sweep
 
-from .masking import mask_digit_runs
 from .models import ImportJob, ImportStatus
-from .sweeps import sweep
 
 logger = logging.getLogger(__name__)
 
@@ -31,16 +32,12 @@ KEEP_UPLOADS = dt.timedelta(days=7)  # then an unfinished upload (holding person
 
 
 def sheet_for(job: ImportJob, user=None):
-    from .xlsx import sheet_class
-
     return sheet_class(job.kind)(office=job.office, user=user if user is not None else job.created_by)
 
 
 def job_create(*, kind: str, office, user, filename: str, data: bytes) -> tuple[ImportJob, object]:
     """Store the upload sealed; return the job and the table read from it (None when unreadable)."""
-    from .xlsx import read_table, sheet_class
-
-    table = read_table(data, filename, sheet_class(kind).columns, kind)
+    table = xlsx.read_table(data, filename, sheet_class(kind).columns, kind)
     # A file checked inline is never queued: the worker, woken every second, must not take it too.
     status = ImportStatus.VALIDATING if len(table.rows) <= INLINE_ROWS else ImportStatus.QUEUED
     job = ImportJob(kind=kind, office=office, created_by=user, filename=filename[:200], rows=len(table.rows),
@@ -79,12 +76,10 @@ def _record(job: ImportJob, outcome) -> None:
 
 def job_validate(job: ImportJob, table=None) -> ImportJob:
     """Check the file and say what it would change; writes nothing but the job row."""
-    from .xlsx import import_file
-
     job.status, job.progress, job.phase = ImportStatus.VALIDATING, 0, "检查"
     job.save(update_fields=["status", "progress", "phase", "updated_at"])
     try:
-        outcome = import_file(sheet_for(job), job.read_content(), job.filename, apply=False, progress=_reporter(job),
+        outcome = xlsx.import_file(sheet_for(job), job.read_content(), job.filename, apply=False, progress=_reporter(job),
                               table=table)
     except Exception as e:  # a job must end in a state the page can show, whatever went wrong
         logger.exception("import job %s failed while checking", job.pk)
@@ -116,14 +111,12 @@ def job_confirm(*, job: ImportJob, user, ip: str | None = None) -> ImportJob:
 def job_apply(job: ImportJob, ip: str | None = None, user=None) -> ImportJob:
     """Check again and write, in one transaction; audited with one summary entry, as done by the user
     who confirmed (by default the one who confirmed a queued job, or else the uploader)."""
-    from .xlsx import import_file
-
     actor = user if user is not None else (job.confirmed_by or job.created_by)
     ip = ip if ip is not None else job.confirmed_ip
     job.status, job.progress, job.phase = ImportStatus.APPLYING, 0, "写入"
     job.save(update_fields=["status", "progress", "phase", "updated_at"])
     try:
-        outcome = import_file(sheet_for(job), job.read_content(), job.filename, apply=True, progress=_reporter(job),
+        outcome = xlsx.import_file(sheet_for(job), job.read_content(), job.filename, apply=True, progress=_reporter(job),
                               audit=lambda o: audit_import(o, office=job.office, actor=actor, ip=ip, job=job))
     except Exception as e:
         logger.exception("import job %s failed while writing", job.pk)
@@ -150,7 +143,7 @@ def _fail(job: ImportJob, message: str) -> ImportJob:
 def audit_import(outcome, *, office, actor, ip: str | None = None, job: ImportJob | None = None,
                  source: str = "web") -> None:
     """One summary entry per import, written in the import's own transaction."""
-    audit_log(actor=actor, action=Action.IMPORT, obj=job, ip=ip, office_id=office.pk,
+    audit_log(actor=actor, action="import", obj=job, ip=ip, office_id=office.pk,
               detail={"import": outcome.kind, "file": mask_digit_runs(outcome.filename), "rows": outcome.rows,
                       "counts": outcome.counts, "source": source})
 
@@ -158,7 +151,7 @@ def audit_import(outcome, *, office, actor, ip: str | None = None, job: ImportJo
 def audit_export(*, kind: str, office_id: int | None, actor, ip: str | None, rows: int, masked: bool,
                  filters: dict | None = None, source: str = "web") -> None:
     with transaction.atomic():
-        audit_log(actor=actor, action=Action.EXPORT, ip=ip, office_id=office_id,
+        audit_log(actor=actor, action="export", ip=ip, office_id=office_id,
                   detail={"export": kind, "rows": rows, "masked": masked, "filters": filters or {}, "source": source})
 
 

@@ -12,7 +12,8 @@ from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
 from lianhu.common import xlsx
-from lianhu.common.jobs import audit_export
+from lianhu.common.sheets import sheets, sheet_class
+from lianhu.spreadsheets.jobs import audit_export
 
 from .import_xlsx import office_named
 
@@ -21,13 +22,13 @@ class Command(BaseCommand):
     help = "导出一个办事处的户籍（households）、党员（members）或联系关系（links），列与导入模板相同，可再导入。"
 
     def add_arguments(self, parser):
-        parser.add_argument("kind", choices=list(xlsx.SHEETS))
+        parser.add_argument("kind", choices=list(sheets))
         parser.add_argument("out", metavar="OUT.xlsx")
         parser.add_argument("--office", required=True, help="办事处名称，如 明港办事处")
 
     def handle(self, *args, kind, out, office, **options):
         office = office_named(office)
-        sheet = xlsx.sheet_class(kind)(office=office)
+        sheet = sheet_class(kind)(office=office)
         queryset = sheet.export_queryset()
 
         def progress(rows):

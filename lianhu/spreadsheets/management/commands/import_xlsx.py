@@ -18,7 +18,8 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from lianhu.common import xlsx
-from lianhu.common.jobs import audit_import
+from lianhu.common.sheets import sheets, sheet_class
+from lianhu.spreadsheets.jobs import audit_import
 from lianhu.org.models import Office
 
 UPDATE_PRINT_LIMIT = 20  # rows that update a registered record, with the columns they change
@@ -37,7 +38,7 @@ class Command(BaseCommand):
     help = "导入户籍（households）、党员（members）或联系关系（links）表：文件全部无误才写入；--dry-run 只检查。"
 
     def add_arguments(self, parser):
-        parser.add_argument("kind", choices=list(xlsx.SHEETS))
+        parser.add_argument("kind", choices=list(sheets))
         parser.add_argument("file", nargs="?", help=".xlsx、.xls 或 .csv（UTF-8 或 GBK）")
         parser.add_argument("--office", required=True, help="办事处名称，如 明港办事处")
         parser.add_argument("--dry-run", action="store_true", help="只检查并报告，不写入")
@@ -46,7 +47,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, kind, file, office, dry_run, template, problems, verbosity, **options):
         office = office_named(office)
-        sheet = xlsx.sheet_class(kind)(office=office)
+        sheet = sheet_class(kind)(office=office)
         if template:
             sheet.write_template(template)
             self.stdout.write(f"已写出模板：{template}")

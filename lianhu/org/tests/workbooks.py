@@ -6,7 +6,7 @@ import io
 
 from openpyxl import Workbook
 
-from lianhu.org.spreadsheets import HouseholdSheet
+from lianhu.org.sheets import HouseholdSheet
 
 HOUSEHOLD_HEADER = [c.header for c in HouseholdSheet.columns]
 

@@ -6,10 +6,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from openpyxl import load_workbook
 
-from lianhu.audit.models import Action, AuditEntry
+from lianhu.audit.models import AuditEntry
 from lianhu.common import xlsx
 from lianhu.common.testing import valid_id_number
-from lianhu.common.tests.workbooks import households_file
+from lianhu.org.tests.workbooks import households_file
 from lianhu.org.models import Household, Resident
 
 pytestmark = pytest.mark.django_db
@@ -87,7 +87,7 @@ def test_an_export_reimports_with_zero_changes(world, tmp_path, kind):
     path = tmp_path / f"{kind}.xlsx"
     out = command("export_xlsx", kind, str(path), "--office", world.office.name)
     assert "已导出" in out
-    entry = AuditEntry.objects.get(action=Action.EXPORT)
+    entry = AuditEntry.objects.get(action="export")
     assert entry.detail["masked"] is False and entry.office == world.office
     sheet = xlsx.sheet_class(kind)(office=world.office)
     assert sheet.export_count(sheet.export_queryset()) == entry.detail["rows"] > 0  # the progress bar's total

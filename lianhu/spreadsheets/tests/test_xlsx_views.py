@@ -7,11 +7,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from lianhu.audit.models import Action, AuditEntry
-from lianhu.common import jobs, sweeps
-from lianhu.common.models import ImportJob, ImportStatus
+from lianhu.audit.models import AuditEntry
+from lianhu.common import sweeps
+from lianhu.spreadsheets import jobs
+from lianhu.spreadsheets.models import ImportJob, ImportStatus
 from lianhu.common.testing import valid_id_number
-from lianhu.common.tests.workbooks import households_file
+from lianhu.org.tests.workbooks import households_file
 from lianhu.org.models import Household, Resident
 
 pytestmark = pytest.mark.django_db
@@ -98,7 +99,7 @@ def test_an_upload_is_previewed_and_written_only_when_confirmed(world, client_fo
     assert job.status == ImportStatus.APPLIED and job.content == b""  # applied: the upload is dropped
     assert Resident.objects.get(name="王建国").reveal_id_number() == HEAD
     entry = AuditEntry.objects.get(detail__import="households")
-    assert entry.actor == world.secretary_a and entry.object_id == str(job.pk) and entry.action == Action.IMPORT
+    assert entry.actor == world.secretary_a and entry.object_id == str(job.pk) and entry.action == "import"
     audit_page = client_for(world.office_admin).get(reverse("audit:audit_list")).content.decode()
     assert "<td>导入</td>" in audit_page
     assert "户籍（户籍.xlsx）：户 新增 1；居民 新增 1" in audit_page
@@ -194,7 +195,7 @@ def test_a_big_file_is_checked_and_written_by_the_worker_with_progress_on_the_pa
     assert jobs.run_import_jobs().startswith("checked 0, wrote 1")
     job.refresh_from_db()
     assert job.status == ImportStatus.APPLIED and Household.objects.filter(address="甲村一组8号").exists()
-    entry = AuditEntry.objects.get(action=Action.IMPORT)  # written by the worker, in the name of who confirmed
+    entry = AuditEntry.objects.get(action="import")  # written by the worker, in the name of who confirmed
     assert (entry.actor, entry.ip) == (world.secretary_a, "10.1.2.3")
 
 
@@ -237,7 +238,7 @@ def test_the_export_follows_the_lists_filters_and_scope(world, client_for):
     assert exported_codes(secretary_b.post(url)) == {world.household_b.code}
     assert secretary_b.post(url, {"branch": world.branch_a.pk}).status_code == 404  # not his branch: no such list
     assert secretary_b.post(url, {"grid": world.grid_a.pk}).status_code == 404
-    entries = list(AuditEntry.objects.filter(action=Action.EXPORT).order_by("id"))
+    entries = list(AuditEntry.objects.filter(action="export").order_by("id"))
     assert len(entries) == 6  # the refused ones are not exports
     assert [e.detail["filters"] for e in entries][1:4] == [{"linked": "未联系"}, {"q": "单雪梅"}, {"branch": "乙社区"}]
     assert entries[3].summary == "户籍 1 行，完整（含身份证号、电话）；筛选 支部：乙社区"
@@ -260,7 +261,7 @@ def test_an_export_searched_by_id_number_is_audited_without_the_number(world, cl
     response = client_for(world.secretary_a).post(reverse("transfer:export", args=["households"]),
                                                    {"q": "360426199101010071"})
     assert exported_codes(response) == {world.household_a.code}
-    (entry,) = AuditEntry.objects.filter(action=Action.EXPORT)
+    (entry,) = AuditEntry.objects.filter(action="export")
     assert entry.detail["filters"] == {"q": "360***********0071"}
 
 
@@ -269,14 +270,14 @@ def test_an_export_searched_by_id_number_is_audited_without_the_number(world, cl
     ("13912345678", "139****5678"), ("王 1234567", "王12***67"), ("单雪梅", "单雪梅")])
 def test_the_export_log_keeps_no_long_run_of_digits_searched_for(world, client_for, searched, kept):
     client_for(world.office_admin).post(reverse("transfer:export", args=["households"]), {"q": searched})
-    (entry,) = AuditEntry.objects.filter(action=Action.EXPORT)
+    (entry,) = AuditEntry.objects.filter(action="export")
     assert entry.detail["filters"] == {"q": kept} and kept in entry.summary
 
 
 def test_an_old_export_entry_with_a_number_in_clear_is_shown_masked(world):
     from lianhu.audit.services import audit_log
 
-    audit_log(actor=world.office_admin, action=Action.EXPORT, detail={
+    audit_log(actor=world.office_admin, action="export", detail={
         "export": "households", "rows": 1, "masked": False, "filters": {"q": "360426199101010071"}})
     assert AuditEntry.objects.get().summary.endswith("筛选 搜索：360***********0071")
 
@@ -286,7 +287,7 @@ def test_an_import_of_a_file_named_after_someone_logs_the_name_without_his_numbe
     upload(client, households_file(new_household()), name="王建国360426199101010071电话13912345678.xlsx")
     job = job_of(world)
     client.post(reverse("transfer:job_confirm", args=[job.pk]))
-    entry = AuditEntry.objects.get(action=Action.IMPORT)
+    entry = AuditEntry.objects.get(action="import")
     kept = "王建国360***********0071电话139****5678.xlsx"
     assert entry.detail["file"] == kept and entry.object_repr.endswith(kept) and kept in entry.summary
     assert "360426199101010071" not in client_for(world.office_admin).get(reverse("audit:audit_list")).content.decode()
@@ -294,7 +295,7 @@ def test_an_import_of_a_file_named_after_someone_logs_the_name_without_his_numbe
 
 def test_an_old_import_entry_with_a_number_in_its_file_name_is_shown_masked(world, client_for):
     entry = AuditEntry.objects.create(  # as entries were kept before: str(job) and the file's name in clear
-        actor=world.office_admin, actor_label=str(world.office_admin), action=Action.IMPORT, office=world.office,
+        actor=world.office_admin, actor_label=str(world.office_admin), action="import", office=world.office,
         object_repr="户籍 13912345678.xlsx",
         detail={"import": "households", "file": "13912345678.xlsx", "rows": 1, "counts": {}})
     assert entry.summary == "户籍（139****5678.xlsx）：没有改动" and entry.shown_object == "户籍 139****5678.xlsx"
@@ -311,7 +312,7 @@ def test_an_export_is_full_for_those_who_may_reveal_masked_otherwise_and_always_
     assert "360***********0071" in [c.value for c in shared["M"]] and "***" in [c.value for c in shared["P"]]
     member = workbook(client_for(world.member_user).get(url)).worksheets[0]
     assert "360***********0071" in [c.value for c in member["M"]]
-    entries = AuditEntry.objects.filter(action=Action.EXPORT).order_by("id")
+    entries = AuditEntry.objects.filter(action="export").order_by("id")
     assert [(e.actor.username, e.detail["masked"], e.detail["rows"]) for e in entries] == [
         ("secretary_a", False, 2), ("secretary_a", True, 2), ("member_a", True, 1)]
 

@@ -8,9 +8,9 @@ import pytest
 from lianhu.audit.models import AuditEntry
 from lianhu.common import xlsx
 from lianhu.common.testing import valid_id_number
-from lianhu.common.tests.workbooks import households_file, xlsx_bytes
+from lianhu.org.tests.workbooks import households_file, xlsx_bytes
 from lianhu.org.models import Household, Resident
-from lianhu.org.spreadsheets import HouseholdSheet
+from lianhu.org.sheets import HouseholdSheet
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +31,7 @@ def family(**extra) -> list[dict]:
 
 
 def run(world, data: bytes, *, apply: bool = True, user="secretary_a", name: str = "户籍.xlsx") -> xlsx.Outcome:
-    from lianhu.common.jobs import audit_import
+    from lianhu.spreadsheets.jobs import audit_import
 
     sheet = HouseholdSheet(office=world.office, user=getattr(world, user) if user else None)
     return xlsx.import_file(sheet, data, name, apply=apply,
@@ -389,7 +389,7 @@ def test_a_warning_does_not_block_the_import(world):
 
 def test_a_birth_column_to_the_month_only_takes_the_day_from_the_id_number(world):
     """出生年月 as villages keep it: 1960.01 typed as text or as a number, 1962年2月; no ID number, no day."""
-    from lianhu.common.tests.workbooks import HOUSEHOLD_HEADER, household_row
+    from lianhu.org.tests.workbooks import HOUSEHOLD_HEADER, household_row
 
     header = ["出生年月" if h == "出生日期" else h for h in HOUSEHOLD_HEADER]
     head, wife, son = family(birth_date="1960.01")

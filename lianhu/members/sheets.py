@@ -21,8 +21,10 @@ from lianhu.common.models import id_number_hash, with_id_hash_in
 from lianhu.common.validators import IdNumber
 from lianhu.common.xlsx import CellError, Column, Memo, Outcome, Table
 from lianhu.org.models import Branch, Grid, Household
-from lianhu.org.spreadsheets import GENDER_LABELS, GENDERS, initials, phone_hash
+from lianhu.org.rules import grid_named
+from lianhu.org.sheets import GENDER_LABELS, GENDERS, initials, phone_hash
 
+from .filters import MemberFilter
 from .models import (DEFAULT_CAPACITY, EndReason, ExemptReason, LiaisonLink, MemberStatus, PartyMember,
                      party_age_problem, underage_problem)
 
@@ -87,6 +89,7 @@ class MemberSheet(_OfficeSheet):
     telling = ("joined_party_on", "status", "exempt_reason", "exempt_since", "exempt_approved_by", "post", "capacity")
     label = "党员名册"
     action = "manage_members"
+    filterset = MemberFilter  # exports the member list as filtered
     columns = (
         Column("branch", "支部", ("党支部", "所在支部", "所属支部"), required=True, width=12, options="branch"),
         Column("grid", "网格", ("所在网格",), width=12, options="grid"),
@@ -211,10 +214,9 @@ class MemberSheet(_OfficeSheet):
                 problem(d.row, "branch", "新党员必须填写支部")
                 continue
             if "grid" in v:
-                grid = grids.get(final["branch_id"], {}).get(v["grid"])
+                grid, refusal = grid_named(grids, final["branch_id"], v["grid"])
                 if grid is None:
-                    problem(d.row, "grid", "网格不属于所选支部" if any(v["grid"] in g for g in grids.values())
-                            else f"网格“{v['grid']}”不存在（或不在您的管理范围内）")
+                    problem(d.row, "grid", refusal)
                     continue
                 final["grid_id"] = grid.pk
             elif final["grid_id"] is not None and stored is not None and final["branch_id"] != stored["branch_id"]:
@@ -515,6 +517,18 @@ class LinkSheet(_OfficeSheet):
     telling = ("member_name", "member_id_number", "started_on")
     label = "党员联系户"
     action = "manage_members"
+    filterset = MemberFilter  # the links of the member list as filtered
+
+    @classmethod
+    def export_queryset_for(cls, filterset):
+        members = filterset.results.values("pk")
+        return LiaisonLink.objects.visible_to(filterset.user).active().filter(member__in=members)
+
+    @classmethod
+    def revealable(cls, user, queryset) -> bool:
+        """A link row carries its member's personal data: revealable when every member is."""
+        members = PartyMember.objects.filter(pk__in=queryset.values("member_id"))
+        return not members.exclude(pk__in=PartyMember.objects.visible_to(user, "reveal").values("pk")).exists()
     columns = (
         Column("code", "户编号", ("户号",), required=True, width=19, text_format=True),
         Column("address", "住址", ("地址", "家庭住址"), width=26, note="仅供核对，导入时不使用"),

@@ -1,0 +1,33 @@
+"""Rules of the hierarchy shared by forms, services, the API and the imports: one rule, one place."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+
+GRID_NOT_IN_BRANCH = "网格不属于所选支部"
+
+
+def grid_in_branch(grid, branch_id: int | None) -> None:
+    """A household's or member's grid must lie in his branch (ValidationError on `grid` otherwise)."""
+    if grid is not None and branch_id is not None and grid.branch_id != branch_id:
+        raise ValidationError({"grid": GRID_NOT_IN_BRANCH})
+
+
+def grid_named(grids_by_branch: dict, branch_id: int, name: str):
+    """(grid, None) for the grid called `name` in the branch, or (None, the problem to report on the row).
+
+    `grids_by_branch` maps each branch id in the importer's scope to {grid name: grid}."""
+    grid = grids_by_branch.get(branch_id, {}).get(name)
+    if grid is not None:
+        return grid, None
+    if any(name in names for names in grids_by_branch.values()):
+        return None, GRID_NOT_IN_BRANCH
+    return None, f"网格“{name}”不存在（或不在您的管理范围内）"
+
+
+def form_grid_in_branch(form, grid, branch) -> None:
+    """The same rule on a form: the error is shown on its grid field, what was typed kept."""
+    try:
+        grid_in_branch(grid, branch.pk if branch is not None else None)
+    except ValidationError as e:
+        form.add_error("grid", e.message_dict["grid"])
