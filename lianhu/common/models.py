@@ -7,7 +7,8 @@ from django.db import models
 
 from . import bulk, crypto
 from .masking import mask_id_number, mask_phone
-from .validators import clean_text, id_key, normalize_phone, parse_id_number
+from .search_keys import id_number_hash, phone_hash
+from .validators import normalize_phone, parse_id_number
 
 
 class SealedPersonalData(models.Model):
@@ -48,7 +49,7 @@ class SealedPersonalData(models.Model):
             return
         value = normalize_phone(raw)
         self.phone_cipher = crypto.encrypt(value)
-        self.phone_hash = crypto.keyed_hash("phone:" + value)
+        self.phone_hash = phone_hash(value)  # the module function: this class's field is only a name here
         self.phone_masked = mask_phone(value)
 
     def reveal_id_number(self) -> str:
@@ -93,17 +94,6 @@ def unique_id_number(name: str) -> models.UniqueConstraint:
     """
     return models.UniqueConstraint(fields=["id_number_hash"], condition=~models.Q(id_number_hash=""), name=name,
                                    opclasses=["varchar_pattern_ops"])
-
-
-def id_number_hash(raw: str) -> str:
-    return crypto.keyed_hash("id:" + id_key(clean_text(raw).upper()))
-
-
-def phone_hash(raw: str) -> str:
-    try:
-        return crypto.keyed_hash("phone:" + normalize_phone(raw))
-    except Exception:
-        return ""
 
 
 def refuse_duplicate_id_number(clashes, actor) -> None:

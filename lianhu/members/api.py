@@ -13,7 +13,7 @@ from ninja.pagination import paginate
 from lianhu.audit.services import audit_id_lookup
 from lianhu.common.http import client_ip
 from lianhu.common.api import Page, PersonOut, scoped_get
-from lianhu.common.models import id_number_hash
+from lianhu.common.search_keys import id_number_hash
 from lianhu.org.api import HouseholdRef, IdNumberSearch, Ref
 from lianhu.org.models import Branch, Gender, Grid, Household
 

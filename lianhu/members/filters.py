@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import django_filters as filters
 
-from lianhu.common.models import id_number_hash
+from lianhu.common.search_keys import id_number_hash
 from lianhu.common.validators import looks_like_id_number
 from lianhu.org.filters import ScopedFilterSet
 from lianhu.org.models import Branch, Grid

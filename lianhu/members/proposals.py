@@ -22,14 +22,14 @@ from dataclasses import dataclass
 import numpy as np
 from django.core.exceptions import ValidationError
 from django.db import OperationalError, transaction
-from django.db.models import Avg, Count
+from django.db.models import Avg
 from django.utils import timezone
 
 from lianhu.audit.services import audit_log
 from lianhu.org.models import Branch, Household, Office
 
 from . import solver
-from .models import EndReason, LiaisonLink, LinkProposal, MemberStatus, PartyMember, ProposalStatus
+from .models import LiaisonLink, LinkProposal, MemberStatus, PartyMember, ProposalStatus
 from .services import links_assign_bulk
 
 EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG)

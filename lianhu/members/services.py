@@ -20,6 +20,7 @@ from lianhu.common.validators import parse_id_number
 from lianhu.org.models import Household
 from lianhu.org.rules import grid_in_branch
 
+from . import rules
 from .models import EndReason, LiaisonLink, MemberStatus, PartyMember, party_age_problem, underage_problem
 
 
@@ -76,18 +77,16 @@ def link_create(*, member: PartyMember, household: Household, actor, ip: str | N
         member = PartyMember.objects.select_for_update().get(pk=member.pk)
         # The household row too: a concurrent move to another branch must not slip between check and link.
         household = Household.objects.select_for_update().get(pk=household.pk)
-        if member.status != MemberStatus.ACTIVE:
-            raise ValidationError("党员%s当前状态为“%s”，不能联系户" % (member.name, member.get_status_display()))
-        if member.branch_id != household.branch_id:
-            raise ValidationError("党员%s与该户不属于同一支部" % member.name)
+        refusal = (rules.inactive_member(member.name, member.status)
+                   or rules.other_branch(member.name, member.branch_id, household.branch_id))
+        if refusal:
+            raise ValidationError(refusal)
         current = LiaisonLink.objects.select_for_update().filter(household=household, ended_on__isnull=True).first()
         if current is not None and current.member_id == member.pk:
             raise ValidationError("该户已由党员%s联系" % member.name)
-        active = member.links.active().count()
-        if active >= member.capacity:
-            raise ValidationError(
-                "党员%s已联系 %d 户，达到可联系户数上限（%d 户）" % (member.name, active, member.capacity)
-            )
+        refusal = rules.no_room(member.name, member.links.active().count(), member.capacity)
+        if refusal:
+            raise ValidationError(refusal)
         if current is not None:
             _end(current, actor=actor, ip=ip, on=today, reason=reason)
         link = LiaisonLink(member=member, household=household, started_on=today,
@@ -206,17 +205,17 @@ def links_assign_bulk(*, assignments: dict[int, int], actor, ip: str | None = No
                             .values("member_id").annotate(n=Count("id")).values_list("member_id", "n")))
         for household_id, member_id in moving.items():
             member, household = members[member_id], households[household_id]
-            if member.status != MemberStatus.ACTIVE:
-                raise ValidationError("党员%s当前状态为“%s”，不能联系户" % (member.name, member.get_status_display()))
-            if member.branch_id != household.branch_id:
-                raise ValidationError("党员%s与户 %s 不属于同一支部" % (member.name, household.code))
+            refusal = (rules.inactive_member(member.name, member.status)
+                       or rules.other_branch(member.name, member.branch_id, household.branch_id, household=household.code))
+            if refusal:
+                raise ValidationError(refusal)
             load[member_id] += 1
             if household_id in current:
                 load[current[household_id].member_id] -= 1
         for member_id in set(moving.values()):
-            if load[member_id] > members[member_id].capacity:
-                m = members[member_id]
-                raise ValidationError("党员%s将联系 %d 户，超过可联系户数上限（%d 户）" % (m.name, load[member_id], m.capacity))
+            refusal = rules.over_capacity(members[member_id].name, load[member_id], members[member_id].capacity)
+            if refusal:
+                raise ValidationError(refusal)
         ending = [current[h] for h in moving if h in current]
         LiaisonLink.objects.filter(pk__in=[l.pk for l in ending]).update(
             ended_on=Greatest(Value(today), F("started_on")), end_reason=reason, ended_by=user)

@@ -17,13 +17,15 @@ from django.utils import timezone
 
 from lianhu.common import bulk, crypto, xlsx
 from lianhu.common.masking import mask_birth_date, mask_id_number, mask_phone
-from lianhu.common.models import id_number_hash, with_id_hash_in
+from lianhu.common.models import with_id_hash_in
+from lianhu.common.search_keys import id_number_hash, phone_hash
 from lianhu.common.validators import IdNumber
 from lianhu.common.xlsx import CellError, Column, Memo, Outcome, Table
 from lianhu.org.models import Branch, Grid, Household
 from lianhu.org.rules import grid_named
-from lianhu.org.sheets import GENDER_LABELS, GENDERS, initials, phone_hash
+from lianhu.org.sheets import GENDER_LABELS, GENDERS, initials
 
+from . import rules
 from .filters import MemberFilter
 from .models import (DEFAULT_CAPACITY, EndReason, ExemptReason, LiaisonLink, MemberStatus, PartyMember,
                      party_age_problem, underage_problem)
@@ -612,14 +614,11 @@ class LinkSheet(_OfficeSheet):
             member = self._find_member(d, branch_id, by_hash, by_name, problem)
             if member is None:
                 continue
-            if member["status"] != MemberStatus.ACTIVE:
-                problem(d.row, "member_name",
-                        f"党员{member['name']}当前状态为“{STATUS_LABELS[member['status']]}”，不能联系户")
-                continue
-            if member["branch_id"] != h["branch_id"]:
-                theirs, ours = branch_names.get(member["branch_id"], ""), branch_names.get(h["branch_id"], "")
-                problem(d.row, "member_name", f"党员{member['name']}属于{theirs}，与该户（{ours}）不属于同一支部"
-                        if theirs and ours else f"党员{member['name']}与该户不属于同一支部")
+            refusal = (rules.inactive_member(member["name"], member["status"])
+                       or rules.other_branch(member["name"], member["branch_id"], h["branch_id"],
+                                             branch_names=branch_names))
+            if refusal:
+                problem(d.row, "member_name", refusal)
                 continue
             d.household, d.member, d.current = h, member, current.get(h["id"])
             if d.current is not None and d.current["member_id"] == member["id"]:
@@ -648,9 +647,9 @@ class LinkSheet(_OfficeSheet):
         ok = []
         for d in moves:
             m = d.member
-            if loads[m["id"]] >= m["capacity"]:
-                problem(d.row, "member_name", f"党员{m['name']}已联系 {loads[m['id']]} 户（含本表安排的），"
-                                              f"达到可联系户数上限（{m['capacity']} 户）")
+            refusal = rules.no_room(m["name"], loads[m["id"]], m["capacity"], counting="（含本表安排的）")
+            if refusal:
+                problem(d.row, "member_name", refusal)
                 continue
             loads[m["id"]] += 1
             ok.append(d)

@@ -17,7 +17,7 @@ from ninja.pagination import paginate
 from lianhu.audit.services import audit_id_lookup, personal_data_reveal
 from lianhu.common.api import Page, PersonOut, scoped_get
 from lianhu.common.http import client_ip
-from lianhu.common.models import id_number_hash
+from lianhu.common.search_keys import id_number_hash
 from lianhu.common.registry import apply_all
 
 from . import services

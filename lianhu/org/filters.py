@@ -13,7 +13,7 @@ import django_filters as filters
 from django.db.models import Q
 from django.http import Http404
 
-from lianhu.common.models import id_number_hash
+from lianhu.common.search_keys import id_number_hash
 from lianhu.common.validators import looks_like_id_number
 
 from .hooks import household_filters

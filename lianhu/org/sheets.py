@@ -25,7 +25,8 @@ from lianhu.common import bulk, crypto, xlsx
 from lianhu.common.masking import mask_birth_date, mask_id_number, mask_name, mask_phone
 from lianhu.common.models import with_id_hash_in
 from lianhu.common.pinyin import name_initials
-from lianhu.common.validators import IdNumber, id_key
+from lianhu.common.search_keys import id_hasher, phone_hasher
+from lianhu.common.validators import IdNumber
 from lianhu.common.xlsx import CellError, Column, Outcome, Table
 
 from .models import Branch, CareTag, Gender, Grid, Household, Relation, Resident, SensitiveTag
@@ -79,10 +80,6 @@ def ordered(values, allowed: tuple[str, ...]) -> tuple[str, ...]:
     """Tags in the order of their choices (unknown ones last), so equal sets compare equal."""
     values = list(values or ())
     return tuple(t for t in allowed if t in values) + tuple(sorted(t for t in values if t not in allowed))
-
-
-def phone_hash(phone: str) -> str:
-    return crypto.keyed_hash("phone:" + phone) if phone else ""
 
 
 class ResidentState(NamedTuple):
@@ -149,7 +146,7 @@ def read_rows(table: Table, progress=None) -> list[RowRecord]:
         no_resident = {i for i in no_resident if all(c[i] in blank for c in others)}
     flagged = set().union(household_problems, *errors.values())
     code_errors = errors.pop("code")
-    hash_key = crypto.keyed_hasher()
+    hash_id, hash_phone = id_hasher(), phone_hasher()
     records = []
     for i, (n, code, relation, household, name, gender, birth, care, sensitive, id_value,
             phone) in enumerate(zip(numbers, column["code"], column["relation"], households, column["name"],
@@ -179,7 +176,7 @@ def read_rows(table: Table, progress=None) -> list[RowRecord]:
         id_hash = ""
         if id_value is not None:
             # parse_id_number's value is already clean and upper-case: id_number_hash would clean it again.
-            id_hash = hash_key("id:" + (id_value.value if id_value.kind != "legacy15" else id_key(id_value.value)))
+            id_hash = hash_id(id_value.value)
             if id_value.warning:
                 problems.append(("id_number", id_value.warning, "warning"))
             if id_value.gender and gender and gender != id_value.gender:
@@ -190,7 +187,7 @@ def read_rows(table: Table, progress=None) -> list[RowRecord]:
         bad = any(p[2] == "error" for p in problems) if problems else False
         records.append(RowRecord(n, problems, bad, code or "", relation or "", household, name or "", gender or "",
                                  birth, care, sensitive, id_value, id_hash, phone or "",
-                                 hash_key("phone:" + phone) if phone else ""))
+                                 hash_phone(phone)))
     return records
 
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required

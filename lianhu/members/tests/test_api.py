@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from lianhu.audit.models import AuditEntry
-from lianhu.common.testing import API, PksOf, api_call, api_ids
+from lianhu.common.testing import PksOf, api_call, api_ids
 from lianhu.members.tests.factories import make_link, make_member
 from lianhu.org.tests.factories import make_household
 from lianhu.members.models import EndReason, LiaisonLink, MemberStatus, PartyMember

@@ -1,10 +1,8 @@
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from lianhu.audit.models import AuditEntry
 from lianhu.common.testing import API, PksOf, api_call, api_ids, valid_id_number
-from lianhu.org.tests.factories import make_household, make_resident
+from lianhu.org.tests.factories import make_resident
 from lianhu.org.models import Household, Resident
 
 pytestmark = pytest.mark.django_db

@@ -235,7 +235,8 @@ def test_a_legacy_15_digit_number_and_the_18_digit_one_that_replaced_it_are_one_
 def test_stored_legacy_numbers_are_rehashed_once_and_a_person_stored_twice_is_left_for_a_person(world):
     from lianhu.common import crypto
     from lianhu.common.masking import mask_id_number
-    from lianhu.common.models import id_number_hash, rehash_legacy_id_numbers
+    from lianhu.common.models import rehash_legacy_id_numbers
+    from lianhu.common.search_keys import id_number_hash
     from lianhu.common.validators import id_key
 
     def stored(name, number, old_hash):

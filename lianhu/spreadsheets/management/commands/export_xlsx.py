@@ -11,7 +11,6 @@ import sys
 from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
-from lianhu.common import xlsx
 from lianhu.common.sheets import sheets, sheet_class
 from lianhu.spreadsheets.jobs import audit_export
 
