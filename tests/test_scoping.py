@@ -93,3 +93,11 @@ def test_keyed_hashes_are_indexed_for_equality_only():
         assert "varchar_pattern_ops" in definitions["resident_id_number_unique"]
         # Blank hashes stay out of the hash index: they would all share one bucket.
         assert "WHERE (NOT ((id_number_hash)::text = ''::text))" in definitions["resident_id_hash"]
+
+
+@pytest.mark.django_db
+def test_visible_to_with_an_unknown_action_raises(world):
+    from lianhu.common.registry import UnknownEntry
+
+    with pytest.raises(UnknownEntry):
+        list(Household.objects.visible_to(world.office_admin, "edit_rooster"))

@@ -42,3 +42,22 @@ def test_forwarded_address_is_used_only_when_the_proxy_is_trusted(rf, settings):
     assert client_ip(request) == "10.0.0.1"
     settings.LIANHU_TRUST_X_FORWARDED_FOR = True
     assert client_ip(request) == "203.0.113.7"
+
+
+def test_an_unregistered_verb_is_refused_and_a_registered_one_shows_its_label(db):
+    from lianhu.audit.services import audit_log
+    from lianhu.common.registry import UnknownEntry
+
+    with pytest.raises(UnknownEntry, match="unknown audit verb 'linkk'"):
+        audit_log(actor=None, action="linkk")
+    entry = audit_log(actor=None, action="link")
+    assert entry.action_label == "建立联系"
+
+
+def test_an_entry_knows_its_office_from_its_objects_scope(world):
+    from lianhu.audit.services import office_of
+
+    assert office_of(world.resident_a) == world.office.pk
+    assert office_of(world.link_a) == world.office.pk
+    assert office_of(world.office) == world.office.pk
+    assert office_of(world.zone) is None  # a zone is above any office
