@@ -72,3 +72,7 @@ def register() -> None:
     hooks.household_panels.add(hooks.HouseholdPanel(template="members/_household_links.html", context=link_panel))
     hooks.household_member.add(active_member)
     hooks.household_move_guards.add(linked_households_stay)
+    for order, label, figure in ((10, "党员", "members"), (20, "联户党员", "members_linking"),
+                                 (30, "丧失联户能力", "members_exempt"), (50, "待安排联系党员", "households_unlinked")):
+        hooks.branch_cards.add(hooks.BranchCard(label, figure, order=order))
+    hooks.branch_links.add("members/_branch_links.html")

@@ -21,6 +21,7 @@ class OrgConfig(AppConfig):
         from lianhu.common.sheets import register_sheet
 
         from . import figures  # noqa: F401  registers the household figures
+        from .hooks import BranchCard, branch_cards
         from .sheets import HouseholdSheet
 
         register_action("edit_org", "新建、编辑支部", roles={"zone_admin", *STAFF})
@@ -28,6 +29,7 @@ class OrgConfig(AppConfig):
         register_action("edit_roster", "登记户与居民", roles={*STAFF, "branch_secretary", "grid_worker"})
         register_action("reveal", "查看身份证号、电话等敏感信息", roles={*STAFF, "branch_secretary", "grid_worker"})
         register_sheet(HouseholdSheet)
+        branch_cards.add(BranchCard("户", "households", order=40))
         FILTER_LABELS.register("branch", "支部")
         FILTER_LABELS.register("grid", "网格")
         register_nav("branches", "支部", order=40, url=_not_member_page("org:branch_list"))

@@ -40,6 +40,15 @@ class HouseholdPanel:
     place: str = "main"
 
 
+@dataclass(frozen=True)
+class BranchCard:
+    """A figure shown as a card on the branch page: its label there and its key in the figure registry."""
+
+    label: str
+    figure: str
+    order: int = 100
+
+
 # (queryset) → queryset: what the cells, filters and API fields below need, prefetched once.
 household_rows: Slot[Callable] = Slot("org.household_rows")
 household_filters: Registry[HouseholdFilter] = Registry("household filter")
@@ -47,6 +56,9 @@ household_cells: Slot[HouseholdCell] = Slot("org.household_cells")
 household_panels: Slot[HouseholdPanel] = Slot("org.household_panels")
 # (household) → (id, name) of the member who looks after it now, or None: the API's `active_member`.
 household_member: Slot[Callable] = Slot("org.household_member")
+branch_cards: Slot[BranchCard] = Slot("org.branch_cards")
+# Templates given `branch` (and the page's `can_*` flags): links to other apps' pages about the branch.
+branch_links: Slot[str] = Slot("org.branch_links")
 # (household ids) → {id: reason}: households that may not move to another branch now.
 household_move_guards: Slot[Callable] = Slot("org.household_move_guards")
 

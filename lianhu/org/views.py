@@ -18,7 +18,7 @@ from lianhu.common.views import apply_validation_error, paginate, scoped_get_or_
 
 from .filters import HouseholdFilter
 from .forms import BranchForm, GridForm, HouseholdForm, ResidentForm
-from .hooks import household_cells, household_filters, household_panels, household_rows
+from .hooks import branch_cards, branch_links, household_cells, household_filters, household_panels, household_rows
 from .models import Branch, Grid, Household, Office, Resident
 from .services import household_save, org_unit_save, resident_save
 
@@ -43,8 +43,10 @@ def branch_list(request):
 def branch_detail(request, pk):
     branch = scoped_get_or_404(request, Branch, pk)
     total = figures.compute([branch.pk]).total
+    cards = [(card.label, total.get(card.figure)) for card in sorted(branch_cards, key=lambda c: c.order)]
     grids = Grid.objects.visible_to(request.user).filter(branch=branch).annotate(n=Count("households"))
-    return render(request, "org/branch_detail.html", {"branch": branch, "figures": total, "grids": grids})
+    return render(request, "org/branch_detail.html", {"branch": branch, "cards": cards, "grids": grids,
+                                                      "links": list(branch_links)})
 
 
 @login_required

@@ -208,3 +208,12 @@ def test_a_list_filtered_by_another_branch_or_its_grid_is_404(world, client_for,
     assert client.get(reverse(url), {"branch": world.branch_a.pk}).status_code == 404
     assert client.post(reverse(url), {"grid": world.grid_a.pk}).status_code == 404
     assert client.get(reverse(url), {"branch": world.branch_b.pk}).status_code == 200
+
+
+def test_branch_page_shows_the_figures_other_apps_register_for_it(world, client_for):
+    # 甲村: member_a links household_a, household_a2 waits for a member, member_a_exempt cannot serve.
+    body = client_for(world.secretary_a).get(reverse("org:branch_detail", args=[world.branch_a.pk])).content.decode()
+    for value, label in ((2, "党员"), (1, "联户党员"), (1, "丧失联户能力"), (2, "户"), (1, "待安排联系党员")):
+        assert f"<b>{value}</b>{label}</div>" in body
+    assert body.index("</b>党员<") < body.index("</b>户<") < body.index("</b>待安排联系党员<")
+    assert reverse("members:needs_member") + f"?branch={world.branch_a.pk}" in body  # a link members adds
