@@ -14,11 +14,13 @@ from tqdm import tqdm
 from lianhu.common.sheets import sheets, sheet_class
 from lianhu.spreadsheets.jobs import audit_export
 
-from .import_xlsx import office_named
+from .import_xlsx import kinds_text, office_named
 
 
 class Command(BaseCommand):
-    help = "导出一个办事处的户籍（households）、党员（members）或联系关系（links），列与导入模板相同，可再导入。"
+    @property
+    def help(self):  # the kinds the apps registered (common.sheets)
+        return f"导出一个办事处的{kinds_text()}，列与导入模板相同，可再导入。"
 
     def add_arguments(self, parser):
         parser.add_argument("kind", choices=list(sheets))

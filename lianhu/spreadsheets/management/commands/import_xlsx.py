@@ -26,6 +26,11 @@ UPDATE_PRINT_LIMIT = 20  # rows that update a registered record, with the column
 PRINT_LIMIT = 200
 
 
+def kinds_text() -> str:
+    """The registered sheet kinds as the help says them: 户籍（户与居民）（households）、党员名册（members）…"""
+    return "、".join(f"{cls.label}（{kind}）" for kind, cls in sheets.items())
+
+
 def office_named(name: str) -> Office:
     office = Office.objects.filter(name=name).first()
     if office is None:
@@ -35,7 +40,9 @@ def office_named(name: str) -> Office:
 
 
 class Command(BaseCommand):
-    help = "导入户籍（households）、党员（members）或联系关系（links）表：文件全部无误才写入；--dry-run 只检查。"
+    @property
+    def help(self):  # the kinds the apps registered (common.sheets)
+        return f"导入{kinds_text()}表：文件全部无误才写入；--dry-run 只检查。"
 
     def add_arguments(self, parser):
         parser.add_argument("kind", choices=list(sheets))
