@@ -68,11 +68,11 @@ def build_org():
 def write_file(path: Path, rows: int, seed: int = 7) -> None:
     """The households file a village would send: one row per resident, new households without a code."""
     from lianhu.common.xlsx import write_workbook
-    from lianhu.org.demo import MINGGANG, SURNAME_CUM, _People
+    from lianhu.org.demo import MINGGANG, SURNAME_CUM, People
     from lianhu.org.sheets import HouseholdSheet
 
     rng = random.Random(seed)
-    people = _People(rng)
+    people = People(rng)
     branches = MINGGANG.branches
 
     def generate():

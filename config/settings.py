@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "lianhu.members",
     "lianhu.spreadsheets",
     "lianhu.dashboard",
+    "lianhu.demo",
 ]
 
 MIDDLEWARE = [

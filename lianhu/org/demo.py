@@ -1,9 +1,13 @@
-"""Demo data for the zone of the seed page: a pure plan built from a seed, then one bulk write.
+"""Demo data of org: the zone of the seed page, its offices, branches, grids, households and residents.
 
-`build_plan(seed)` returns plain dataclasses and touches neither the database nor the clock, so the
-same seed always gives the same zone. `write_plan(plan)` stores it with bulk inserts in one
-transaction. 明港办事处 holds exactly the seed page's figures: 17 branches, 675 members linking
-5,233 households, 236 members unable to serve.
+The `org` seeder plans the zone from its own random stream (`plan_zone`: plain dataclasses, no
+database, no clock, so the same seed always gives the same zone) and stores it with bulk inserts.
+`manage.py load_demo` (the demo app) runs it first; the apps above org read what it stored.
+
+The office specs and the person generator live here because org is the lowest app that needs
+them: the members seeder takes each office's member figures and approver from `OFFICE_SPECS`, and
+draws its members' names, ID numbers and phones with `People`, like the residents'. 明港办事处 holds
+the seed page's figures: 17 branches, 5,233 households, 675 members linking them, 236 unable to serve.
 """
 
 from __future__ import annotations
@@ -13,30 +17,25 @@ import itertools
 import math
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from django.contrib.auth.hashers import make_password
-from django.db import transaction
 from stdnum.cn import ric
 
-from lianhu.accounts.models import Membership, Role, User
 from lianhu.common.pinyin import name_initials
-from lianhu.members.models import DEFAULT_CAPACITY, EndReason, ExemptReason, LiaisonLink, MemberStatus, PartyMember
+from lianhu.common.seeders import SeedContext, seeder
 from lianhu.org.models import (
     Branch, BranchKind, CareTag, Grid, Household, Office, Relation, Resident, SensitiveTag, Zone,
 )
 
-DEMO_PASSWORD = "lianhu2026"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Every date is fixed, so a seed gives the same data whatever day it is loaded.
 REFERENCE_DATE = dt.date(2026, 11, 1)  # ages are counted to this day
-LAUNCH_DATE = dt.date(2025, 3, 1)  # 党员联系户 started; most links date from the following weeks
 LAST_VISIT_DAY = dt.date(2026, 11, 20)
 BATCH_SIZE = 500
 
-Progress = Callable[[int], object]
+Progress = Callable[[int, int], object]  # (households done, households in all)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -71,35 +70,6 @@ class HouseholdPlan:
 
 
 @dataclass
-class MemberPlan:
-    name: str
-    gender: str
-    birth_date: dt.date
-    joined_party_on: dt.date
-    id_number: str
-    phone: str
-    address: str
-    lng: float
-    lat: float
-    grid: int
-    status: str
-    capacity: int
-    exempt_reason: str = ""
-    exempt_since: dt.date | None = None
-    exempt_approved_by: str = ""
-    post: str = ""
-
-
-@dataclass
-class LinkPlan:
-    household: int  # index into BranchPlan.households
-    member: int  # index into BranchPlan.members
-    started_on: dt.date
-    ended_on: dt.date | None = None
-    end_reason: str = ""
-
-
-@dataclass
 class GridPlan:
     name: str
     code: str
@@ -111,9 +81,7 @@ class BranchPlan:
     kind: str
     code: str
     grids: list[GridPlan]
-    households: list[HouseholdPlan] = field(default_factory=list)
-    members: list[MemberPlan] = field(default_factory=list)
-    links: list[LinkPlan] = field(default_factory=list)
+    households: list[HouseholdPlan]
 
 
 @dataclass
@@ -124,21 +92,10 @@ class OfficePlan:
 
 
 @dataclass
-class UserPlan:
-    username: str
-    display_name: str
-    role: str
-    anchor: str = ""  # code of the zone, office, branch or grid the role applies to
-    member_index: int | None = None  # Role.MEMBER: which member of branch `anchor`
-    advised: tuple[str, ...] = ()  # Role.ADVISOR: branch codes
-
-
-@dataclass
-class DemoPlan:
-    zone_name: str
-    zone_code: str
+class ZonePlan:
+    name: str
+    code: str
     offices: list[OfficePlan]
-    users: list[UserPlan]
 
     @property
     def household_count(self) -> int:
@@ -155,8 +112,9 @@ class OfficeSpec:
     code: str
     centre: tuple[float, float]  # lng, lat
     branches: tuple[str, ...]  # names ending in 村 are villages, in 社区 communities
-    approver: str  # who signs the exemption of members unable to serve
+    approver: str  # who signs the exemption of members unable to serve (and the office leader's account)
     households: int | None = None  # exact figures, or None to draw realistic ones
+    # Read by the members seeder: the figures belong with the office they describe.
     members_active: int | None = None
     members_exempt: int | None = None
 
@@ -222,38 +180,51 @@ GIVEN_NAMES = {
 REGIONS, REGION_WEIGHTS = ("410184", "410122", "410223"), (6, 3, 1)
 MOBILE_PREFIXES = tuple(f"13{d}" for d in range(10)) + ("150", "151", "152", "153", "155", "156", "157", "158",
                                                         "159", "180", "182", "183", "185", "186", "187", "188", "189")
-CAPACITIES, CAPACITY_WEIGHTS = (8, 9, 10, 11, 12), (1, 1, 12, 1, 1)
-EXEMPT_REASONS = (ExemptReason.OLD, ExemptReason.FRAIL, ExemptReason.ILL, ExemptReason.DISABLED)
-EXEMPT_REASON_WEIGHTS = (55, 15, 20, 10)
-EXEMPT_AGES = {ExemptReason.OLD: (72, 92), ExemptReason.FRAIL: (62, 85), ExemptReason.ILL: (45, 85),
-               ExemptReason.DISABLED: (35, 80)}
-POSTS = ("政策宣传岗", "矛盾调解岗", "环境监督岗", "文明劝导岗", "治安巡逻岗", "关爱帮扶岗")
 CN_NUMERALS = "一二三四五六七八九十"
 METRES_PER_DEGREE_LAT = 111_320.0
+
+
+# ---------------------------------------------------------------------------------------------
+# The seeder.
+
+
+@seeder("org")
+def seed_org(ctx: SeedContext) -> None:
+    """Zone, offices, branches, grids, households and residents, from the org stream."""
+    report = ctx.progress or (lambda phase, done, total: None)
+    people = People(ctx.rng)
+    plan = plan_zone(ctx.rng, people, progress=lambda done, total: report("生成住户与居民", done, total))
+    write_zone(plan, progress=lambda done, total: report("写入住户与居民", done, total))
+    # The demo's members are other people than its residents, and an ID number names one person:
+    # the members seeder, on its own stream, must not hand out a number a resident already holds.
+    ctx.shared["org"] = {"id_numbers": people.id_numbers, "phones": people.phones}
 
 
 # ---------------------------------------------------------------------------------------------
 # Building the plan.
 
 
-def build_plan(seed: int = 1, progress: Progress | None = None) -> DemoPlan:
-    """The whole demo zone for `seed`; `progress` is called with each branch's household count."""
-    rng = random.Random(seed)
-    people = _People(rng)
-    offices = [_plan_office(rng, people, spec, progress) for spec in OFFICE_SPECS]
-    return DemoPlan(zone_name=ZONE_NAME, zone_code=ZONE_CODE, offices=offices, users=_plan_users(offices))
+def plan_zone(rng: random.Random, people: People | None = None, progress: Progress | None = None) -> ZonePlan:
+    """The whole demo zone drawn from `rng`; `progress` is told after each branch."""
+    people = people or People(rng)
+    sizes = [spec.households or rng.randint(1600, 2400) for spec in OFFICE_SPECS]  # first: the total to report
+    total, done = sum(sizes), 0
+
+    def planned(households: int) -> None:
+        nonlocal done
+        done += households
+        if progress:
+            progress(done, total)
+
+    offices = [_plan_office(rng, people, spec, households, planned) for spec, households in zip(OFFICE_SPECS, sizes)]
+    return ZonePlan(name=ZONE_NAME, code=ZONE_CODE, offices=offices)
 
 
-def _plan_office(rng: random.Random, people: _People, spec: OfficeSpec, progress: Progress | None) -> OfficePlan:
+def _plan_office(rng: random.Random, people: People, spec: OfficeSpec, households: int,
+                 planned: Callable[[int], None]) -> OfficePlan:
     n = len(spec.branches)
-    households = spec.households or rng.randint(1600, 2400)
-    active = spec.members_active or round(households / rng.uniform(7.0, 8.2))
-    exempt = spec.members_exempt or round(active * rng.uniform(0.25, 0.4))
     mean = households / n
     per_branch = _split(rng, households, n, low=int(mean * 0.5), high=int(mean * 1.8))
-    active_per_branch = _apportion(active, per_branch)
-    exempt_per_branch = _apportion(exempt, [h * rng.uniform(0.6, 1.4) for h in per_branch])
-
     villages = [name for name in spec.branches if name.endswith("村")]
     communities = [name for name in spec.branches if name.endswith("社区")]
     # National numbering: residents' committees 001-199, villagers' committees from 201.
@@ -261,26 +232,16 @@ def _plan_office(rng: random.Random, people: _People, spec: OfficeSpec, progress
     centres = _scatter_centres(rng, spec.centre, n)
     branches = []
     for i, name in enumerate(spec.branches):
-        branch = _plan_branch(
-            rng,
-            people,
-            name=name,
-            code=f"{spec.code[:9]}{numbers[name]:03d}",
-            centre=centres[i],
-            households=per_branch[i],
-            active=active_per_branch[i],
-            exempt=exempt_per_branch[i],
-            approver=spec.approver,
-        )
+        branch = _plan_branch(rng, people, name=name, code=f"{spec.code[:9]}{numbers[name]:03d}", centre=centres[i],
+                              households=per_branch[i])
         branches.append(branch)
-        if progress:
-            progress(len(branch.households))
+        planned(len(branch.households))
     branches.sort(key=lambda b: b.code)
     return OfficePlan(name=spec.name, code=spec.code, branches=branches)
 
 
-def _plan_branch(rng: random.Random, people: _People, *, name: str, code: str, centre: tuple[float, float],
-                 households: int, active: int, exempt: int, approver: str) -> BranchPlan:
+def _plan_branch(rng: random.Random, people: People, *, name: str, code: str, centre: tuple[float, float],
+                 households: int) -> BranchPlan:
     kind = BranchKind.COMMUNITY if name.endswith("社区") else BranchKind.VILLAGE
     raised = SELF_BUILT_RAISED[1] if name == SELF_BUILT_RAISED[0] else 0
     if kind == BranchKind.VILLAGE:
@@ -289,69 +250,18 @@ def _plan_branch(rng: random.Random, people: _People, *, name: str, code: str, c
         sites, grid_count = _community_sites(rng, name, centre, households - raised)
         sites += _raised_houses(rng, name, centre, raised, grid=grid_count - 1)
     grids = [GridPlan(name=f"第{CN_NUMERALS[g]}网格", code=f"{code}{g + 1:03d}") for g in range(grid_count)]
-    surnames = _surname_weights(tuple(ch for ch in name[:-1] if ch in SURNAME_WEIGHTS))  # cumulative
-
-    branch = BranchPlan(name=name, kind=kind, code=code, grids=grids)
-    for k, site in enumerate(sites):
-        branch.households.append(
-            HouseholdPlan(code=f"{code}{k + 1:04d}", residents=people.household(surnames),
-                          last_visited_at=_last_visit(rng), **site)
-        )
-
-    loads = _member_loads(rng, households, active)
-    start = 0
-    for m, (capacity, load) in enumerate(loads):
-        first = branch.households[start]
-        branch.members.append(people.active_member(surnames, capacity=capacity, home=first))
-        for h in range(start, start + load):
-            _plan_links(rng, branch, household=h, member=m, members=len(loads))
-        start += load
-    for _ in range(exempt):
-        home = branch.households[rng.randrange(households)]
-        branch.members.append(people.exempt_member(surnames, home=home, approver=approver))
-    return branch
-
-
-def _plan_links(rng: random.Random, branch: BranchPlan, *, household: int, member: int, members: int) -> None:
-    """The household's active link, and for a few households an earlier link that was reassigned."""
-    if members > 1 and rng.random() < 0.03:
-        # The earlier member was a neighbour: members hold households in consecutive runs of the street.
-        previous = rng.choice([m for m in range(max(0, member - 3), min(members, member + 4)) if m != member])
-        began = LAUNCH_DATE + dt.timedelta(days=rng.randint(0, 45))
-        moved = began + dt.timedelta(days=rng.randint(120, 500))
-        branch.links.append(LinkPlan(household, previous, began, ended_on=moved, end_reason=EndReason.REASSIGNED))
-        branch.links.append(LinkPlan(household, member, moved))
-        return
-    if rng.random() < 0.8:
-        began = LAUNCH_DATE + dt.timedelta(days=rng.randint(0, 45))
-    else:  # households registered later, or members who joined later
-        began = LAUNCH_DATE + dt.timedelta(days=rng.randint(46, 560))
-    branch.links.append(LinkPlan(household, member, began))
-
-
-def _member_loads(rng: random.Random, households: int, active: int) -> list[tuple[int, int]]:
-    """(capacity, households linked) per active member: everyone links at least one, nobody over capacity."""
-    if not 0 < active <= households:
-        raise ValueError(f"cannot link {households} households with {active} members, each holding at least one")
-    capacities = [rng.choices(CAPACITIES, CAPACITY_WEIGHTS)[0] for _ in range(active)]
-    while sum(capacities) < households:
-        low = capacities.index(min(capacities))
-        if capacities[low] >= CAPACITIES[-1]:
-            raise ValueError(f"{households} households exceed the capacity of {active} members")
-        capacities[low] += 1
-    # Each member holds one household; the rest go to members drawn in proportion to their free places.
-    free = [m for m, c in enumerate(capacities) for _ in range(c - 1)]
-    rng.shuffle(free)
-    loads = [1] * active
-    for m in free[: households - active]:
-        loads[m] += 1
-    return list(zip(capacities, loads))
+    surnames = branch_surname_weights(name)
+    return BranchPlan(name=name, kind=kind, code=code, grids=grids, households=[
+        HouseholdPlan(code=f"{code}{k + 1:04d}", residents=people.household(surnames), last_visited_at=_last_visit(rng),
+                      **site)
+        for k, site in enumerate(sites)
+    ])
 
 
 def _village_sites(rng: random.Random, name: str, centre: tuple[float, float], count: int) -> tuple[list[dict], int]:
     """Houses in villager groups (村民组), each group a cluster around its own centre; groups make up grids."""
     groups = min(10, max(3, round(count / rng.uniform(35, 55))))
-    sizes = _apportion(count, [rng.uniform(0.6, 1.4) for _ in range(groups)])
+    sizes = apportion(count, [rng.uniform(0.6, 1.4) for _ in range(groups)])
     grid_count = min(6, max(2, math.ceil(groups / 2)))
     sites = []
     for g, size in enumerate(sizes):
@@ -363,7 +273,7 @@ def _village_sites(rng: random.Random, name: str, centre: tuple[float, float], c
                 "grid": g * grid_count // groups,
                 "address": f"{name}{label}{number}号",
                 "villager_group": label,
-                **_point(rng, group_centre, 90),
+                **point_near(rng, group_centre, 90),
                 "self_built": self_built,
                 "floors": rng.choices((1, 2, 3, 4), (25, 55, 18, 2))[0] if self_built else None,
                 "built_year": rng.randint(1985, 2022) if self_built else None,
@@ -394,7 +304,7 @@ def _community_sites(rng: random.Random, name: str, centre: tuple[float, float],
             "grid": (b - 1) * grid_count // buildings,
             "address": f"{name}{b}号楼{unit}单元{floor}{door:02d}",
             "villager_group": f"{b}号楼",
-            **_point(rng, positions[b], 8),
+            **point_near(rng, positions[b], 8),
             "self_built": False,
             "floors": None,
             "built_year": None,
@@ -411,7 +321,7 @@ def _raised_houses(rng: random.Random, name: str, centre: tuple[float, float], c
             "grid": grid,
             "address": f"{name}老街{number}号",
             "villager_group": "老街",
-            **_point(rng, street, 40),
+            **point_near(rng, street, 40),
             "self_built": True,
             "floors": rng.choice((4, 5)),
             "built_year": rng.randint(2019, 2024),
@@ -420,37 +330,17 @@ def _raised_houses(rng: random.Random, name: str, centre: tuple[float, float], c
     ]
 
 
-def _plan_users(offices: list[OfficePlan]) -> list[UserPlan]:
-    branches = {b.name: b for o in offices for b in o.branches}
-    codes = {o.name: o.code for o in offices}
-    fenhoulv = branches["坟后吕村"]
-    # The demo member holds the most households of 坟后吕村, so "my households" has something to show.
-    loads = [0] * len(fenhoulv.members)
-    for link in fenhoulv.links:
-        if link.ended_on is None:
-            loads[link.member] += 1
-    member = loads.index(max(loads))
-    return [
-        UserPlan("zone", "周建华", Role.ZONE_ADMIN, ZONE_CODE),
-        UserPlan("minggang", MINGGANG.approver, Role.OFFICE_ADMIN, codes["明港办事处"]),
-        UserPlan("minggang_staff", "刘晓东", Role.OFFICE_STAFF, codes["明港办事处"]),
-        UserPlan("zhengang", ZHENGGANG.approver, Role.OFFICE_ADMIN, codes["郑港办事处"]),
-        UserPlan("longgang", LONGGANG.approver, Role.OFFICE_ADMIN, codes["龙港办事处"]),
-        UserPlan("zhongguan", "钟秀兰", Role.BRANCH_SECRETARY, branches["钟观社区"].code),
-        UserPlan("fenhoulv", "吕国强", Role.BRANCH_SECRETARY, fenhoulv.code),
-        UserPlan("member", fenhoulv.members[member].name, Role.MEMBER, fenhoulv.code, member_index=member),
-        UserPlan("grid", "吕小芳", Role.GRID_WORKER, fenhoulv.grids[0].code),
-        UserPlan("advisor", "谢海军", Role.ADVISOR, advised=(branches["湛庄村"].code, branches["后宋村"].code)),
-    ]
+class People:
+    """Names, birth dates, ID numbers and phones; ID numbers and phones are never handed out twice.
 
+    The sets of numbers already handed out can be passed in, so that a second generator (the
+    members seeder's, on its own stream) avoids those of the first.
+    """
 
-class _People:
-    """Names, birth dates, ID numbers and phones; ID numbers and phones are never handed out twice."""
-
-    def __init__(self, rng: random.Random):
+    def __init__(self, rng: random.Random, *, id_numbers: set[str] | None = None, phones: set[str] | None = None):
         self.rng = rng
-        self.id_numbers: set[str] = set()
-        self.phones: set[str] = set()
+        self.id_numbers: set[str] = set() if id_numbers is None else id_numbers
+        self.phones: set[str] = set() if phones is None else phones
 
     def household(self, surnames: tuple[float, ...]) -> list[ResidentPlan]:
         """One to five people, the first the head (户主); about three on average."""
@@ -523,47 +413,6 @@ class _People:
             ))
         return residents
 
-    def active_member(self, surnames: tuple[float, ...], *, capacity: int, home: HouseholdPlan) -> MemberPlan:
-        rng = self.rng
-        low, high = rng.choice(((25, 40), (40, 55), (55, 72), (55, 72)))  # village members are mostly older
-        age = rng.randint(low, high)
-        return self._member(surnames, age=age, home=home, status=MemberStatus.ACTIVE, capacity=capacity)
-
-    def exempt_member(self, surnames: tuple[float, ...], *, home: HouseholdPlan, approver: str) -> MemberPlan:
-        rng = self.rng
-        reason = rng.choices(EXEMPT_REASONS, EXEMPT_REASON_WEIGHTS)[0]
-        member = self._member(surnames, age=rng.randint(*EXEMPT_AGES[reason]), home=home,
-                              status=MemberStatus.EXEMPT, capacity=DEFAULT_CAPACITY)
-        member.exempt_reason = str(reason)
-        member.exempt_since = LAUNCH_DATE + dt.timedelta(days=rng.randint(0, 600))
-        member.exempt_approved_by = approver
-        # Members who cannot visit still serve: most keep a post (设岗定责).
-        member.post = rng.choice(POSTS) if rng.random() < (0.65 if reason in ("老", "弱") else 0.45) else ""
-        return member
-
-    def _member(self, surnames: tuple[float, ...], *, age: int, home: HouseholdPlan, status: str,
-                capacity: int) -> MemberPlan:
-        rng = self.rng
-        gender = "M" if rng.random() < 0.72 else "F"
-        birth = self.birth_date(age)
-        joined_at = rng.randint(19, max(19, min(age - 1, 50)))
-        joined = dt.date(birth.year + joined_at, rng.randint(1, 12), rng.randint(1, 28))
-        point = _point(rng, (home.lng, home.lat), 25)  # members live among the households they visit
-        return MemberPlan(
-            name=self.surname(surnames) + self.given_name(gender, birth.year),
-            gender=gender,
-            birth_date=birth,
-            joined_party_on=min(joined, REFERENCE_DATE),
-            id_number=self.id_number(birth, gender),
-            phone=self.phone(),
-            address=home.address,
-            lng=point["lng"],
-            lat=point["lat"],
-            grid=home.grid,
-            status=status,
-            capacity=capacity,
-        )
-
     def surname(self, cum_weights: tuple[float, ...] = ()) -> str:
         return self.rng.choices(SURNAMES, cum_weights=cum_weights or SURNAME_CUM)[0]
 
@@ -597,6 +446,11 @@ class _People:
                 return number
 
 
+def branch_surname_weights(branch_name: str) -> tuple[float, ...]:
+    """Cumulative surname weights for the people of a branch: 坟后吕村 has many a 吕."""
+    return _surname_weights(tuple(ch for ch in branch_name[:-1] if ch in SURNAME_WEIGHTS))
+
+
 @lru_cache(maxsize=None)
 def _surname_weights(boosted: tuple[str, ...]) -> tuple[float, ...]:
     """Cumulative surname weights with the village's own surnames making up VILLAGE_SURNAME_SHARE."""
@@ -615,7 +469,7 @@ def _last_visit(rng: random.Random) -> dt.datetime | None:
     return dt.datetime.combine(day, dt.time(rng.randint(8, 18), rng.randrange(60)), tzinfo=SHANGHAI)
 
 
-def _apportion(total: int, weights: list[float]) -> list[int]:
+def apportion(total: int, weights: list[float]) -> list[int]:
     """Split `total` in proportion to `weights` (largest remainder), the parts summing exactly to `total`."""
     whole = sum(weights)
     exact = [total * w / whole for w in weights]
@@ -628,7 +482,7 @@ def _apportion(total: int, weights: list[float]) -> list[int]:
 
 def _split(rng: random.Random, total: int, n: int, *, low: int, high: int) -> list[int]:
     """`n` uneven parts between `low` and `high` that sum to `total`."""
-    parts = [low + p for p in _apportion(total - low * n, [rng.uniform(0.1, 1.0) for _ in range(n)])]
+    parts = [low + p for p in apportion(total - low * n, [rng.uniform(0.1, 1.0) for _ in range(n)])]
     while max(parts) > high:
         parts[parts.index(max(parts))] -= 1
         parts[parts.index(min(parts))] += 1
@@ -654,7 +508,7 @@ def _offset(point: tuple[float, float], metres: float, bearing: float) -> tuple[
     return lng + dlng, lat + dlat
 
 
-def _point(rng: random.Random, centre: tuple[float, float], spread: float) -> dict[str, float]:
+def point_near(rng: random.Random, centre: tuple[float, float], spread: float) -> dict[str, float]:
     """A point scattered around `centre` with a standard deviation of `spread` metres on each axis."""
     lng, lat = _offset(centre, rng.gauss(0, spread), 0)
     lng, lat = _offset((lng, lat), rng.gauss(0, spread), math.pi / 2)
@@ -671,36 +525,21 @@ def _distance(a: tuple[float, float], b: tuple[float, float]) -> float:
 # Writing the plan.
 
 
-@dataclass
-class DemoAccount:
-    username: str
-    role: str
-    scope: str
+def write_zone(plan: ZonePlan, progress: Progress | None = None) -> Zone:
+    """Store the plan with bulk inserts (the caller holds the transaction); `progress` is told after each branch."""
+    zone = Zone.objects.create(name=plan.name, code=plan.code)
+    total, done = plan.household_count, 0
+    for office_plan in plan.offices:
+        office = Office.objects.create(zone=zone, name=office_plan.name, code=office_plan.code)
+        for branch_plan in office_plan.branches:
+            _write_branch(office, branch_plan)
+            done += len(branch_plan.households)
+            if progress:
+                progress(done, total)
+    return zone
 
 
-def write_plan(plan: DemoPlan, progress: Progress | None = None) -> list[DemoAccount]:
-    """Store the plan in one transaction with bulk inserts; return the demo accounts created."""
-    # Hashing is deliberately slow: hash the shared demo password once, not once per user.
-    password = make_password(DEMO_PASSWORD)
-    with transaction.atomic():
-        zone = Zone.objects.create(name=plan.zone_name, code=plan.zone_code)
-        offices, branches, grids, members = {}, {}, {}, {}
-        for office_plan in plan.offices:
-            office = Office.objects.create(zone=zone, name=office_plan.name, code=office_plan.code)
-            offices[office.code] = office
-            for branch_plan in office_plan.branches:
-                branch, branch_grids, branch_members = _write_branch(office, branch_plan)
-                branches[branch.code] = branch
-                grids.update((g.code, g) for g in branch_grids)
-                members[branch.code] = branch_members
-                if progress:
-                    progress(len(branch_plan.households))
-        anchors = {Role.ZONE_ADMIN: {zone.code: zone}, Role.OFFICE_ADMIN: offices, Role.OFFICE_STAFF: offices,
-                   Role.BRANCH_SECRETARY: branches, Role.GRID_WORKER: grids}
-        return [_write_user(u, password, anchors, branches, members) for u in plan.users]
-
-
-def _write_branch(office: Office, plan: BranchPlan) -> tuple[Branch, list[Grid], list[PartyMember]]:
+def _write_branch(office: Office, plan: BranchPlan) -> None:
     branch = Branch.objects.create(office=office, name=plan.name, kind=plan.kind, code=plan.code)
     grids = Grid.objects.bulk_create([Grid(branch=branch, name=g.name, code=g.code) for g in plan.grids])
     households = Household.objects.bulk_create(
@@ -714,37 +553,15 @@ def _write_branch(office: Office, plan: BranchPlan) -> tuple[Branch, list[Grid],
         ],
         batch_size=BATCH_SIZE,
     )
-    members = PartyMember.objects.bulk_create([_member(m, branch, grids) for m in plan.members], batch_size=BATCH_SIZE)
-    LiaisonLink.objects.bulk_create(
-        [
-            LiaisonLink(member=members[link.member], household=households[link.household], started_on=link.started_on,
-                        ended_on=link.ended_on, end_reason=link.end_reason)
-            for link in plan.links
-        ],
-        batch_size=BATCH_SIZE,
-    )
     Resident.objects.bulk_create(
         [_resident(r, household) for household, h in zip(households, plan.households) for r in h.residents],
         batch_size=BATCH_SIZE,
     )
-    return branch, grids, members
-
-
-def _member(plan: MemberPlan, branch: Branch, grids: list[Grid]) -> PartyMember:
-    member = PartyMember(
-        branch=branch, grid=grids[plan.grid], name=plan.name, name_initials=_initials(plan.name), gender=plan.gender,
-        birth_date=plan.birth_date, joined_party_on=plan.joined_party_on, address=plan.address, lng=plan.lng,
-        lat=plan.lat, status=plan.status, capacity=plan.capacity, exempt_reason=plan.exempt_reason,
-        exempt_since=plan.exempt_since, exempt_approved_by=plan.exempt_approved_by, post=plan.post,
-    )
-    member.set_id_number(plan.id_number)
-    member.set_phone(plan.phone)
-    return member
 
 
 def _resident(plan: ResidentPlan, household: Household) -> Resident:
     resident = Resident(
-        household=household, name=plan.name, name_initials=_initials(plan.name), gender=plan.gender,
+        household=household, name=plan.name, name_initials=initials(plan.name), gender=plan.gender,
         birth_date=plan.birth_date, relation=plan.relation, care_tags=list(plan.care_tags),
     )
     resident.set_id_number(plan.id_number)
@@ -755,26 +572,5 @@ def _resident(plan: ResidentPlan, household: Household) -> Resident:
 
 
 @lru_cache(maxsize=None)
-def _initials(name: str) -> str:
+def initials(name: str) -> str:
     return name_initials(name)  # names repeat a lot; pypinyin is the slow part of building a row
-
-
-def _write_user(plan: UserPlan, password: str, anchors: dict, branches: dict, members: dict) -> DemoAccount:
-    user = User.objects.create(username=plan.username, display_name=plan.display_name, password=password)
-    role = Role(plan.role)
-    if role == Role.MEMBER:
-        member = members[plan.anchor][plan.member_index]
-        member.user = user
-        member.save(update_fields=["user"])
-        Membership.objects.create(user=user, role=role, member=member)
-        scope = f"{branches[plan.anchor].name}党员{member.name}"
-    elif role == Role.ADVISOR:
-        advised = [branches[code] for code in plan.advised]
-        Membership.objects.create(user=user, role=role).advised_branches.set(advised)
-        scope = "、".join(b.name for b in advised)
-    else:
-        anchor = anchors[role][plan.anchor]
-        level = {Role.ZONE_ADMIN: "zone", Role.GRID_WORKER: "grid", Role.BRANCH_SECRETARY: "branch"}.get(role, "office")
-        Membership.objects.create(user=user, role=role, **{level: anchor})
-        scope = str(anchor)
-    return DemoAccount(username=plan.username, role=role.label, scope=scope)

@@ -9,9 +9,11 @@ from django.db import transaction
 from django.db.models import Count, F, Q
 
 from lianhu.accounts.models import Membership, Role, User
+from lianhu.common.seeders import stream
 from lianhu.common.validators import parse_id_number
+from lianhu.demo.accounts import DEMO_PASSWORD, USERNAMES
 from lianhu.members.models import LiaisonLink, MemberStatus, PartyMember
-from lianhu.org.demo import DEMO_PASSWORD, build_plan
+from lianhu.org.demo import plan_zone
 from lianhu.org.models import Branch, BranchKind, Grid, Household, Office, Resident, Zone
 
 SEED = 1
@@ -156,6 +158,7 @@ def test_demo_accounts_log_in_with_the_shared_password_and_hold_their_roles():
         "zhengang": Role.OFFICE_ADMIN, "longgang": Role.OFFICE_ADMIN, "zhongguan": Role.BRANCH_SECRETARY,
         "fenhoulv": Role.BRANCH_SECRETARY, "member": Role.MEMBER, "grid": Role.GRID_WORKER, "advisor": Role.ADVISOR,
     }
+    assert set(roles) == set(USERNAMES)  # the names load_demo checks are free before it writes anything
     for username in roles:
         assert authenticate(RequestFactory().post("/accounts/login/"), username=username, password=DEMO_PASSWORD) is not None
     assert not User.objects.filter(is_superuser=True).exists()
@@ -186,7 +189,7 @@ def test_loading_the_demo_a_second_time_changes_nothing():
 
 
 def test_the_database_holds_exactly_the_plan_of_its_seed():
-    plan = build_plan(SEED)
+    plan = plan_zone(stream(SEED, "org"))
     first = plan.offices[0].branches[0].households[0]
     stored = Household.objects.get(code=first.code)
     assert stored.address == first.address
@@ -194,6 +197,6 @@ def test_the_database_holds_exactly_the_plan_of_its_seed():
 
 
 def test_the_same_seed_gives_the_same_plan_and_another_seed_a_different_one():
-    plan = build_plan(7)
-    assert plan == build_plan(7)
-    assert plan != build_plan(8)
+    plan = plan_zone(stream(7, "org"))
+    assert plan == plan_zone(stream(7, "org"))
+    assert plan != plan_zone(stream(8, "org"))
