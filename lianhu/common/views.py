@@ -2,46 +2,106 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
+from dataclasses import dataclass
+
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.views import generic
-
-from lianhu.common.http import client_ip
 
 
 def scoped_get_or_404(request, model, pk, action: str = "view", queryset=None):
+    """The one object lookup of the web pages: out of the user's scope for `action`, missing, or a pk
+    that is not a number, it is a 404. `queryset` (of `model`) adds select_related or narrows to a parent;
+    the scope is applied to it all the same."""
     if not str(pk).isdigit():
         raise Http404
-    qs = queryset if queryset is not None else model.objects.all()
-    obj = (qs & model.objects.visible_to(request.user, action)).filter(pk=pk).first()
+    qs = model.objects.all() if queryset is None else queryset
+    obj = qs.visible_to(request.user, action).filter(pk=pk).first()
     if obj is None:
         raise Http404
     return obj
 
 
-class ScopedMixin(LoginRequiredMixin):
-    """`action` names what the view does; objects outside the user's scope for it are not found."""
+@dataclass(frozen=True)
+class Parent:
+    """What a view's object lives in (a resident's household, a new branch's office), looked up first.
+
+    Its pk is in the URL (`url_kwarg`), and then the object is looked up within it (`field`, the object's
+    foreign key, by default the parent model's name); or, for a page that creates, in ?<param>= or the
+    posted form (an object being edited already has its parent, so then none is looked up).
+    """
+
+    model: type
+    url_kwarg: str | None = None
+    param: str | None = None
+    field: str | None = None
+
+
+class ScopedObjectView(LoginRequiredMixin, generic.View):
+    """A page about one object, looked up once, through `visible_to(user, action)`, before any handler runs.
+
+    NetBox's ObjectPermissionRequiredMixin: `action` names what the page does ("view", or a write such as
+    "edit_roster"), and the object and its `parent` are looked up with it, so one out of the user's scope
+    for that action is a 404 and no handler runs. An anonymous user is sent to the login page before
+    anything is looked up; a method without a handler is 405 without a lookup (a POST-only page sets
+    `http_method_names = ["post"]`, as require_POST did).
+
+    Handlers read `self.object` (None on a page that creates: the URL has no `pk_url_kwarg`) and
+    `self.parent_object` (None without a `parent`). `get_queryset` adds select_related; `get_parent` and
+    `get_object` may be overridden, and find what they find with `lookup`.
+    """
 
     model = None
     action = "view"
+    pk_url_kwarg = "pk"
+    parent: Parent | None = None
 
-    def scoped_queryset(self, action: str | None = None):
-        return self.model.objects.visible_to(self.request.user, action or self.action)
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        method = request.method.lower()
+        if method in self.http_method_names and hasattr(self, method):
+            self.parent_object = self.get_parent()
+            self.object = self.get_object()
+        return super().dispatch(request, *args, **kwargs)
+
+    @property
+    def creating(self) -> bool:
+        return self.kwargs.get(self.pk_url_kwarg) is None
 
     def get_queryset(self):
-        return self.scoped_queryset()
+        return self.model.objects.all()
 
+    def lookup(self, queryset, pk, action: str | None = None):
+        """One object of `queryset` in the user's scope for `action` (the view's own by default), or 404."""
+        return scoped_get_or_404(self.request, queryset.model, pk, action or self.action, queryset=queryset)
 
-class ScopedListView(ScopedMixin, generic.ListView):
-    paginate_by = 50
+    def get_parent(self):
+        parent = self.parent
+        if parent is None:
+            return None
+        if parent.url_kwarg:
+            pk = self.kwargs[parent.url_kwarg]
+        elif self.creating:
+            pk = self.request.GET.get(parent.param) or self.request.POST.get(parent.param) or ""
+        else:
+            return None
+        return self.lookup(parent.model.objects.all(), pk)
 
+    def get_object(self):
+        if self.creating:
+            return None
+        queryset = self.get_queryset()
+        if self.parent is not None and self.parent_object is not None:
+            queryset = queryset.filter(**{self.parent.field or self.parent.model._meta.model_name: self.parent_object})
+        return self.lookup(queryset, self.kwargs[self.pk_url_kwarg])
 
-class ScopedDetailView(ScopedMixin, generic.DetailView):
-    pass
+    def allows(self, action: str) -> bool:
+        """Whether the user may also `action` this object (to offer the button): the explicit second check."""
+        return self.get_queryset().visible_to(self.request.user, action).filter(pk=self.object.pk).exists()
 
 
 def apply_validation_error(form, error: ValidationError) -> None:
@@ -53,29 +113,39 @@ def apply_validation_error(form, error: ValidationError) -> None:
         form.add_error(None, error.messages)
 
 
-class ServiceFormView(ScopedMixin, generic.FormView):
-    """A form whose valid data goes to a service; a ValidationError keeps the form as typed."""
+class ScopedFormView(ScopedObjectView):
+    """A scoped page with one form: GET shows it, a valid POST goes to `form_valid`.
 
-    success_message = "已保存"
+    `get_form` binds `self.request.POST or None`; `form_valid` calls the service and returns the response,
+    and a ValidationError it raises is shown on the form as typed. The page is `template_name` with `form`
+    and what `get_context_data(form)` adds.
+    """
 
-    def get_object(self):
-        return scoped_get_or_404(self.request, self.model, self.kwargs["pk"], self.action)
+    template_name: str
+
+    def get_form(self):
+        raise NotImplementedError
 
     def form_valid(self, form):
-        try:
-            result = self.perform(form)
-        except ValidationError as e:
-            apply_validation_error(form, e)
-            return self.form_invalid(form)
-        messages.success(self.request, self.get_success_message(result))
-        return redirect(self.get_success_url(result))
+        raise NotImplementedError
 
-    def get_success_message(self, result):
-        return self.success_message
+    def get_context_data(self, form) -> dict:
+        return {}
 
-    @property
-    def ip(self):
-        return client_ip(self.request)
+    def get(self, request, *args, **kwargs):
+        return self.render_form(self.get_form())
+
+    def post(self, request, *args, **kwargs):
+        form = self.get_form()
+        if form.is_valid():
+            try:
+                return self.form_valid(form)
+            except ValidationError as e:
+                apply_validation_error(form, e)
+        return self.render_form(form)
+
+    def render_form(self, form):
+        return render(self.request, self.template_name, {"form": form, **self.get_context_data(form)})
 
 
 def paginate(request, queryset, per_page=50):

@@ -7,11 +7,10 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
 
 from lianhu.audit.services import audit_id_lookup
 from lianhu.common.http import client_ip
-from lianhu.common.views import apply_validation_error, paginate, scoped_get_or_404
+from lianhu.common.views import ScopedFormView, ScopedObjectView, paginate
 from lianhu.org.models import Branch, Household
 from lianhu.org.views import list_params
 
@@ -37,79 +36,99 @@ def member_list(request):
     })
 
 
-@login_required
-def member_detail(request, pk):
-    member = scoped_get_or_404(request, PartyMember, pk, queryset=PartyMember.objects.select_related("branch", "grid"))
-    links = LiaisonLink.objects.visible_to(request.user).filter(member=member).select_related("household")
-    active = [l for l in links if l.ended_on is None]
-    can_manage = PartyMember.objects.visible_to(request.user, "manage_members").filter(pk=member.pk).exists()
-    return render(request, "members/member_detail.html", {
-        "member": member, "active": active, "history": [l for l in links if l.ended_on is not None],
-        "can_manage": can_manage,
-    })
+class MemberDetailView(ScopedObjectView):
+    model = PartyMember
+
+    def get_queryset(self):
+        return PartyMember.objects.select_related("branch", "grid")
+
+    def get(self, request, *args, **kwargs):
+        member = self.object
+        links = LiaisonLink.objects.visible_to(request.user).filter(member=member).select_related("household")
+        active = [l for l in links if l.ended_on is None]
+        return render(request, "members/member_detail.html", {
+            "member": member, "active": active, "history": [l for l in links if l.ended_on is not None],
+            "can_manage": self.allows("manage_members"),
+        })
 
 
-@login_required
-def member_edit(request, pk=None):
-    member = PartyMember() if pk is None else scoped_get_or_404(request, PartyMember, pk, "manage_members")
-    form = MemberForm(request.POST or None, instance=member, user=request.user, editing=pk is not None,
-                      initial={"branch": request.GET.get("branch")} if pk is None else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            member = services.member_save(member=form.instance, actor=request.user, ip=client_ip(request),
-                                          id_number=form.cleaned_data["id_number"], phone=form.cleaned_data["phone"])
-        except ValidationError as e:
-            apply_validation_error(form, e)
-        else:
-            messages.success(request, f"党员{member.name}已保存")
-            return redirect(member)
-    return render(request, "org/form.html", {"form": form, "title": "登记党员" if pk is None else f"编辑党员：{member.name}"})
+class MemberEditView(ScopedFormView):
+    """A member, or a new one in a branch the user manages the members of (chosen on the form)."""
+
+    model, action = PartyMember, "manage_members"
+    template_name = "org/form.html"
+
+    def get_form(self):
+        return MemberForm(self.request.POST or None, instance=self.object or PartyMember(), user=self.request.user,
+                          editing=not self.creating,
+                          initial={"branch": self.request.GET.get("branch")} if self.creating else None)
+
+    def form_valid(self, form):
+        member = services.member_save(member=form.instance, actor=self.request.user, ip=client_ip(self.request),
+                                      id_number=form.cleaned_data["id_number"], phone=form.cleaned_data["phone"])
+        messages.success(self.request, f"党员{member.name}已保存")
+        return redirect(member)
+
+    def get_context_data(self, form):
+        return {"title": "登记党员" if self.creating else f"编辑党员：{form.instance.name}"}
 
 
-@login_required
-def member_exempt(request, pk):
+class MemberExemptView(ScopedFormView):
     """Record that a member can no longer link households; his households go to the "needs a member" list."""
-    member = scoped_get_or_404(request, PartyMember, pk, "manage_members")
-    form = ExemptForm(request.POST or None, initial={"since": timezone.localdate(), "post": member.post})
-    if request.method == "POST" and form.is_valid():
-        try:
-            released = services.member_mark_exempt(member=member, actor=request.user, ip=client_ip(request),
-                                                   **form.cleaned_data)
-        except ValidationError as e:
-            apply_validation_error(form, e)
-        else:
-            messages.success(request, f"已认定{member.name}丧失联户能力，{released} 户转入“待安排联系党员”")
-            return redirect("members:needs_member")
-    return render(request, "org/form.html", {
-        "form": form, "title": f"认定不能联户：{member.name}",
-        "intro": f"{member.name}现联系 {member.links.active().count()} 户。认定后这些户将转入“待安排联系党员”清单。",
-        "submit": "确认认定",
-    })
 
+    model, action = PartyMember, "manage_members"
+    template_name = "org/form.html"
 
-@login_required
-@require_POST
-def member_reinstate(request, pk):
-    member = scoped_get_or_404(request, PartyMember, pk, "manage_members")
-    try:
-        services.member_reinstate(member=member, actor=request.user, ip=client_ip(request))
-    except ValidationError as e:
-        messages.error(request, "；".join(e.messages))
-    else:
-        messages.success(request, f"{member.name}已恢复联户")
-    return redirect(member)
+    def get_form(self):
+        return ExemptForm(self.request.POST or None, initial={"since": timezone.localdate(), "post": self.object.post})
 
-
-@login_required
-def member_left(request, pk):
-    member = scoped_get_or_404(request, PartyMember, pk, "manage_members")
-    form = LeftForm(request.POST or None, initial={"on": timezone.localdate()})
-    if request.method == "POST" and form.is_valid():
-        released = services.member_mark_left(member=member, on=form.cleaned_data["on"], actor=request.user,
-                                             ip=client_ip(request))
-        messages.success(request, f"{member.name}已转出，{released} 户转入“待安排联系党员”")
+    def form_valid(self, form):
+        member = self.object
+        released = services.member_mark_exempt(member=member, actor=self.request.user, ip=client_ip(self.request),
+                                               **form.cleaned_data)
+        messages.success(self.request, f"已认定{member.name}丧失联户能力，{released} 户转入“待安排联系党员”")
         return redirect("members:needs_member")
-    return render(request, "org/form.html", {"form": form, "title": f"党员转出：{member.name}", "submit": "确认转出"})
+
+    def get_context_data(self, form):
+        member = self.object
+        return {
+            "title": f"认定不能联户：{member.name}",
+            "intro": f"{member.name}现联系 {member.links.active().count()} 户。认定后这些户将转入“待安排联系党员”清单。",
+            "submit": "确认认定",
+        }
+
+
+class MemberReinstateView(ScopedObjectView):
+    model, action = PartyMember, "manage_members"
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        member = self.object
+        try:
+            services.member_reinstate(member=member, actor=request.user, ip=client_ip(request))
+        except ValidationError as e:
+            messages.error(request, "；".join(e.messages))
+        else:
+            messages.success(request, f"{member.name}已恢复联户")
+        return redirect(member)
+
+
+class MemberLeftView(ScopedFormView):
+    model, action = PartyMember, "manage_members"
+    template_name = "org/form.html"
+
+    def get_form(self):
+        return LeftForm(self.request.POST or None, initial={"on": timezone.localdate()})
+
+    def form_valid(self, form):
+        member = self.object
+        released = services.member_mark_left(member=member, on=form.cleaned_data["on"], actor=self.request.user,
+                                             ip=client_ip(self.request))
+        messages.success(self.request, f"{member.name}已转出，{released} 户转入“待安排联系党员”")
+        return redirect("members:needs_member")
+
+    def get_context_data(self, form):
+        return {"title": f"党员转出：{self.object.name}", "submit": "确认转出"}
 
 
 @login_required
@@ -135,35 +154,42 @@ def needs_member(request):
     })
 
 
-@login_required
-@require_POST
-def household_link(request, household_pk):
-    household = scoped_get_or_404(request, Household, household_pk, "manage_members")
-    form = LinkForm(request.POST, household=household, user=request.user)
-    if form.is_valid():
-        member = form.cleaned_data["member"]
+class HouseholdLinkView(ScopedObjectView):
+    """Give a household (of a branch whose members the user manages) a member to link it."""
+
+    model, action = Household, "manage_members"
+    pk_url_kwarg = "household_pk"
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        household = self.object
+        form = LinkForm(request.POST, household=household, user=request.user)
+        if form.is_valid():
+            member = form.cleaned_data["member"]
+            try:
+                services.link_create(member=member, household=household, actor=request.user, ip=client_ip(request))
+            except ValidationError as e:
+                messages.error(request, "；".join(e.messages))
+            else:
+                messages.success(request, f"{household.address} 已由{member.name}联系")
+        else:
+            messages.error(request, "请选择一名有空余联系名额的本支部党员")
+        next_url = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+            next_url = household.get_absolute_url()
+        return redirect(next_url)
+
+
+class LinkEndView(ScopedObjectView):
+    model, action = LiaisonLink, "manage_members"
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        link = self.object
         try:
-            services.link_create(member=member, household=household, actor=request.user, ip=client_ip(request))
+            services.link_end(link=link, actor=request.user, ip=client_ip(request))
         except ValidationError as e:
             messages.error(request, "；".join(e.messages))
         else:
-            messages.success(request, f"{household.address} 已由{member.name}联系")
-    else:
-        messages.error(request, "请选择一名有空余联系名额的本支部党员")
-    next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
-        next_url = household.get_absolute_url()
-    return redirect(next_url)
-
-
-@login_required
-@require_POST
-def link_end(request, pk):
-    link = scoped_get_or_404(request, LiaisonLink, pk, "manage_members")
-    try:
-        services.link_end(link=link, actor=request.user, ip=client_ip(request))
-    except ValidationError as e:
-        messages.error(request, "；".join(e.messages))
-    else:
-        messages.success(request, "联系关系已解除")
-    return redirect(link.household.get_absolute_url())
+            messages.success(request, "联系关系已解除")
+        return redirect(link.household.get_absolute_url())

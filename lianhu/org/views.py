@@ -3,18 +3,17 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
 
 from lianhu.audit.services import audit_id_lookup, personal_data_reveal
 from lianhu.common import figures
 from lianhu.common.http import client_ip
 from lianhu.common.models import SealedPersonalData
 from lianhu.common.registry import apply_all
-from lianhu.common.views import apply_validation_error, paginate, scoped_get_or_404
+from lianhu.common.views import Parent, ScopedFormView, ScopedObjectView, paginate
 
 from .filters import HouseholdFilter
 from .forms import BranchForm, GridForm, HouseholdForm, ResidentForm
@@ -39,55 +38,67 @@ def branch_list(request):
     return render(request, "org/branch_list.html", {"branches": branches})
 
 
-@login_required
-def branch_detail(request, pk):
-    branch = scoped_get_or_404(request, Branch, pk)
-    total = figures.compute([branch.pk]).total
-    cards = [(card.label, total.get(card.figure)) for card in sorted(branch_cards, key=lambda c: c.order)]
-    grids = Grid.objects.visible_to(request.user).filter(branch=branch).annotate(n=Count("households"))
-    return render(request, "org/branch_detail.html", {"branch": branch, "cards": cards, "grids": grids,
-                                                      "links": list(branch_links)})
+class BranchDetailView(ScopedObjectView):
+    model = Branch
+
+    def get(self, request, *args, **kwargs):
+        branch = self.object
+        total = figures.compute([branch.pk]).total
+        cards = [(card.label, total.get(card.figure)) for card in sorted(branch_cards, key=lambda c: c.order)]
+        grids = Grid.objects.visible_to(request.user).filter(branch=branch).annotate(n=Count("households"))
+        return render(request, "org/branch_detail.html", {"branch": branch, "cards": cards, "grids": grids,
+                                                          "links": list(branch_links)})
 
 
-@login_required
-def branch_edit(request, pk=None):
-    if pk is None:
-        office = scoped_get_or_404(request, Office, request.GET.get("office") or request.POST.get("office") or 0, "edit_org")
-        branch = Branch(office=office)
-    else:
-        branch = scoped_get_or_404(request, Branch, pk, "edit_org")
-    form = BranchForm(request.POST or None, instance=branch)
-    if request.method == "POST" and form.is_valid():
-        org_unit_save(form=form, actor=request.user, ip=client_ip(request))
-        messages.success(request, "支部已保存")
+class BranchEditView(ScopedFormView):
+    """A branch, or a new one in the office of ?office= (the form posts back to the same address)."""
+
+    model, action = Branch, "edit_org"
+    parent = Parent(Office, param="office")
+    template_name = "org/form.html"
+
+    def get_form(self):
+        return BranchForm(self.request.POST or None, instance=self.object or Branch(office=self.parent_object))
+
+    def form_valid(self, form):
+        branch = org_unit_save(form=form, actor=self.request.user, ip=client_ip(self.request))
+        messages.success(self.request, "支部已保存")
         return redirect("org:branch_detail", pk=branch.pk)
-    return render(request, "org/form.html", {"form": form, "title": "新建支部" if pk is None else f"编辑支部：{branch}",
-                                             "back": branch.get_absolute_url() if branch.pk else "/"})
+
+    def get_context_data(self, form):
+        branch = form.instance
+        return {"title": "新建支部" if self.creating else f"编辑支部：{branch}",
+                "back": branch.get_absolute_url() if branch.pk else "/"}
 
 
-@login_required
-def grid_detail(request, pk):
-    grid = scoped_get_or_404(request, Grid, pk)
-    households = apply_all(household_rows, Household.objects.visible_to(request.user).filter(grid=grid)
-                           .order_by("code").annotate(n_residents=Count("residents")))
-    return render(request, "org/grid_detail.html", {"grid": grid, "page": paginate(request, households),
-                                                    "cells": list(household_cells)})
+class GridDetailView(ScopedObjectView):
+    model = Grid
+
+    def get(self, request, *args, **kwargs):
+        households = apply_all(household_rows, Household.objects.visible_to(request.user).filter(grid=self.object)
+                               .order_by("code").annotate(n_residents=Count("residents")))
+        return render(request, "org/grid_detail.html", {"grid": self.object, "page": paginate(request, households),
+                                                        "cells": list(household_cells)})
 
 
-@login_required
-def grid_edit(request, pk=None):
-    if pk is None:
-        branch = scoped_get_or_404(request, Branch, request.GET.get("branch") or request.POST.get("branch") or 0, "edit_grids")
-        grid = Grid(branch=branch)
-    else:
-        grid = scoped_get_or_404(request, Grid, pk, "edit_grids")
-    form = GridForm(request.POST or None, instance=grid)
-    if request.method == "POST" and form.is_valid():
-        org_unit_save(form=form, actor=request.user, ip=client_ip(request))
-        messages.success(request, "网格已保存")
+class GridEditView(ScopedFormView):
+    """A grid, or a new one in the branch of ?branch= (posted back with the form)."""
+
+    model, action = Grid, "edit_grids"
+    parent = Parent(Branch, param="branch")
+    template_name = "org/form.html"
+
+    def get_form(self):
+        return GridForm(self.request.POST or None, instance=self.object or Grid(branch=self.parent_object))
+
+    def form_valid(self, form):
+        grid = org_unit_save(form=form, actor=self.request.user, ip=client_ip(self.request))
+        messages.success(self.request, "网格已保存")
         return redirect("org:grid_detail", pk=grid.pk)
-    return render(request, "org/form.html", {"form": form, "title": "新建网格" if pk is None else f"编辑网格：{grid}",
-                                             "hidden": {"branch": grid.branch_id}})
+
+    def get_context_data(self, form):
+        grid = form.instance
+        return {"title": "新建网格" if self.creating else f"编辑网格：{grid}", "hidden": {"branch": grid.branch_id}}
 
 
 @login_required
@@ -107,76 +118,88 @@ def household_list(request):
     })
 
 
-@login_required
-def household_detail(request, pk):
-    household = scoped_get_or_404(request, Household, pk, queryset=Household.objects.select_related("branch__office", "grid"))
-    residents = Resident.objects.visible_to(request.user).filter(household=household)
-    can_edit = Household.objects.visible_to(request.user, "edit_roster").filter(pk=household.pk).exists()
-    panels = {"facts": [], "main": []}
-    for panel in household_panels:
-        context = panel.context(request, household)
-        if context is not None:
-            panels[panel.place].append((panel.template, context))
-    return render(request, "org/household_detail.html", {
-        "household": household, "residents": residents, "can_edit": can_edit, "panels": panels,
-    })
+class HouseholdDetailView(ScopedObjectView):
+    model = Household
+
+    def get_queryset(self):
+        return Household.objects.select_related("branch__office", "grid")
+
+    def get(self, request, *args, **kwargs):
+        household = self.object
+        residents = Resident.objects.visible_to(request.user).filter(household=household)
+        can_edit = self.allows("edit_roster")
+        panels = {"facts": [], "main": []}
+        for panel in household_panels:
+            context = panel.context(request, household)
+            if context is not None:
+                panels[panel.place].append((panel.template, context))
+        return render(request, "org/household_detail.html", {
+            "household": household, "residents": residents, "can_edit": can_edit, "panels": panels,
+        })
 
 
-@login_required
-def household_edit(request, pk=None):
-    if pk is None:
-        household = Household()
-    else:
-        household = scoped_get_or_404(request, Household, pk, "edit_roster")
-    form = HouseholdForm(
-        request.POST or None, instance=household,
-        branches=Branch.objects.visible_to(request.user, "edit_roster"),
-        grids=Grid.objects.visible_to(request.user, "edit_roster"),
-        initial={"branch": request.GET.get("branch"), "grid": request.GET.get("grid")} if pk is None else None,
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            household = household_save(household=form.instance, actor=request.user, ip=client_ip(request))
-        except ValidationError as e:
-            apply_validation_error(form, e)
-        else:
-            messages.success(request, "户信息已保存")
-            return redirect("org:household_detail", pk=household.pk)
-    return render(request, "org/form.html", {"form": form, "title": "登记新户" if pk is None else f"编辑户：{household.code}"})
+class HouseholdEditView(ScopedFormView):
+    """A household, or a new one in a branch and grid the user edits the roster of (chosen on the form)."""
+
+    model, action = Household, "edit_roster"
+    template_name = "org/form.html"
+
+    def get_form(self):
+        user, get = self.request.user, self.request.GET
+        return HouseholdForm(
+            self.request.POST or None, instance=self.object or Household(),
+            branches=Branch.objects.visible_to(user, "edit_roster"),
+            grids=Grid.objects.visible_to(user, "edit_roster"),
+            initial={"branch": get.get("branch"), "grid": get.get("grid")} if self.creating else None,
+        )
+
+    def form_valid(self, form):
+        household = household_save(household=form.instance, actor=self.request.user, ip=client_ip(self.request))
+        messages.success(self.request, "户信息已保存")
+        return redirect("org:household_detail", pk=household.pk)
+
+    def get_context_data(self, form):
+        return {"title": "登记新户" if self.creating else f"编辑户：{form.instance.code}"}
 
 
-@login_required
-def resident_edit(request, household_pk, pk=None):
-    household = scoped_get_or_404(request, Household, household_pk, "edit_roster")
-    if pk is None:
-        resident = Resident(household=household)
-    else:
-        resident = scoped_get_or_404(request, Resident, pk, "edit_roster", queryset=Resident.objects.filter(household=household))
-    form = ResidentForm(request.POST or None, instance=resident, editing=pk is not None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            resident_save(resident=form.instance, actor=request.user, ip=client_ip(request), **form.sealed_values())
-        except ValidationError as e:
-            apply_validation_error(form, e)
-        else:
-            messages.success(request, f"居民{resident.name}已保存")
-            return redirect("org:household_detail", pk=household.pk)
-    return render(request, "org/form.html", {
-        "form": form, "title": f"{household.address}：{'添加居民' if pk is None else '编辑居民 ' + resident.name}",
-        "back": household.get_absolute_url(),
-    })
+class ResidentEditView(ScopedFormView):
+    """A resident of the household in the URL, or a new one; both found with "edit_roster"."""
+
+    model, action = Resident, "edit_roster"
+    parent = Parent(Household, url_kwarg="household_pk")
+    template_name = "org/form.html"
+
+    def get_form(self):
+        return ResidentForm(self.request.POST or None, instance=self.object or Resident(household=self.parent_object),
+                            editing=not self.creating)
+
+    def form_valid(self, form):
+        resident = form.instance
+        resident_save(resident=resident, actor=self.request.user, ip=client_ip(self.request), **form.sealed_values())
+        messages.success(self.request, f"居民{resident.name}已保存")
+        return redirect("org:household_detail", pk=self.parent_object.pk)
+
+    def get_context_data(self, form):
+        household = self.parent_object
+        return {"title": f"{household.address}：{'添加居民' if self.creating else '编辑居民 ' + form.instance.name}",
+                "back": household.get_absolute_url()}
 
 
-@login_required
-@require_POST
-def reveal(request, kind, pk, field):
+class RevealView(ScopedObjectView):
     """Show one masked value in full (an htmx fragment); audited, and only for roles allowed to reveal."""
-    model = {m.reveal_kind: m for m in SealedPersonalData.__subclasses__()}.get(kind)
-    if model is None:
-        raise Http404
-    obj = scoped_get_or_404(request, model, pk)
-    try:
-        value = personal_data_reveal(user=request.user, obj=obj, field=field, ip=client_ip(request))
-    except PermissionDenied:
-        raise Http404 from None
-    return render(request, "org/_revealed.html", {"value": value})
+
+    http_method_names = ["post"]
+
+    def get_queryset(self):
+        model = {m.reveal_kind: m for m in SealedPersonalData.__subclasses__()}.get(self.kwargs["kind"])
+        if model is None:
+            raise Http404
+        return model.objects.all()
+
+    def post(self, request, *args, **kwargs):
+        try:
+            value = personal_data_reveal(user=request.user, obj=self.object, field=kwargs["field"],
+                                         ip=client_ip(request))
+        except PermissionDenied:
+            raise Http404 from None
+        return render(request, "org/_revealed.html", {"value": value})
