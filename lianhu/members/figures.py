@@ -26,13 +26,15 @@ def _links_on(period: Period):
 
 def _compute(branch_ids, period: Period) -> dict[int, dict[str, int]]:
     members, exempt = Counter(), Counter()
-    exempt_on = Q(status=MemberStatus.EXEMPT)
-    if not period.reaches_today():
-        exempt_on &= Q(exempt_since__lte=period.end)
-    for branch_id, is_exempt, n in (
-        PartyMember.objects.filter(branch_id__in=branch_ids).exclude(status=MemberStatus.LEFT)
-        .annotate(is_exempt=ExpressionWrapper(exempt_on, output_field=BooleanField())).values_list("branch_id", "is_exempt").annotate(n=Count("id"))
-    ):
+    current = PartyMember.objects.filter(branch_id__in=branch_ids).exclude(status=MemberStatus.LEFT)
+    if period.reaches_today():  # the status as it stands: grouped by the stored column
+        rows = current.values_list("branch_id", "status").annotate(n=Count("id"))
+        rows = ((branch_id, status == MemberStatus.EXEMPT, n) for branch_id, status, n in rows)
+    else:  # exempt by the end of the period
+        was_exempt = Q(status=MemberStatus.EXEMPT, exempt_since__lte=period.end)
+        rows = current.annotate(is_exempt=ExpressionWrapper(was_exempt, output_field=BooleanField())) \
+            .values_list("branch_id", "is_exempt").annotate(n=Count("id"))
+    for branch_id, is_exempt, n in rows:
         members[branch_id] += n
         if is_exempt:
             exempt[branch_id] += n
