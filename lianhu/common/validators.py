@@ -13,6 +13,8 @@ from django.utils import timezone
 from stdnum import numdb
 from stdnum.cn import ric
 
+from .masking import mask_id_number
+
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00a0\u3000\t\r\n "), None)
 
 
@@ -50,10 +52,10 @@ def parse_id_number(raw: str, today: date | None = None) -> IdNumber:
         today = timezone.localdate()  # the office's day (Asia/Shanghai), as the imports use
     if _ID18.fullmatch(value):
         if ric.calc_check_digit(value) != value[17]:  # takes the full number
-            raise ValidationError("身份证号 %(v)s 校验位不正确", code="checksum", params={"v": value})
+            raise ValidationError("身份证号 %(v)s 校验位不正确", code="checksum", params={"v": mask_id_number(value)})
         birth = _birth(value[6:14])
         if birth is None or birth > today:
-            raise ValidationError("身份证号 %(v)s 中的出生日期无效", code="birth", params={"v": value})
+            raise ValidationError("身份证号 %(v)s 中的出生日期无效", code="birth", params={"v": mask_id_number(value)})
         gender = "M" if value[16] in "13579" else "F"
         if value[0] == "9":
             return IdNumber(value, "foreigner", birth, gender)
@@ -64,13 +66,14 @@ def parse_id_number(raw: str, today: date | None = None) -> IdNumber:
     if _ID15.fullmatch(value):
         birth = _birth("19" + value[6:12])
         if birth is None or birth > today:
-            raise ValidationError("15 位身份证号 %(v)s 中的出生日期无效", code="birth", params={"v": value})
+            raise ValidationError("15 位身份证号 %(v)s 中的出生日期无效", code="birth", params={"v": mask_id_number(value)})
         gender = "M" if value[14] in "13579" else "F"
         return IdNumber(value, "legacy15", birth, gender)
     if _FOREIGNER_OLD.fullmatch(value):
         return IdNumber(value, "foreigner", None, None)
     raise ValidationError(
-        "身份证号 %(v)s 格式不正确：应为 18 位（末位可为 X）或旧版 15 位", code="format", params={"v": value}
+        "身份证号 %(v)s 格式不正确：应为 18 位（末位可为 X）或旧版 15 位", code="format",
+        params={"v": mask_id_number(value)}
     )
 
 

@@ -110,7 +110,7 @@ def test_a_file_with_one_bad_row_writes_nothing_at_all(world):
     outcome = run(world, households_file(*rows))
 
     assert not outcome.applied
-    assert messages(outcome) == ["6M:身份证号 360426199101010072 校验位不正确"]
+    assert messages(outcome) == ["6M:身份证号 360***********0072 校验位不正确"]
     assert (counts(), AuditEntry.objects.count()) == before
 
 
@@ -419,7 +419,7 @@ def test_a_birth_column_to_the_month_only_takes_the_day_from_the_id_number(world
     typos = [household_row(**family(address="甲村一组9号", birth_date=1960.13)[0]),  # no month 13: unreadable
              household_row(**dict(unknown_day, id_number="360426201505050001"))]  # a bad ID: its own error only
     assert [m.split("：")[0] for m in messages(run(world, xlsx_bytes([header, *typos], title="甲村")))] == [
-        "3L:日期“1960.13”无法识别", "4M:身份证号 360426201505050001 校验位不正确"]
+        "3L:日期“1960.13”无法识别", "4M:身份证号 360***********0001 校验位不正确"]
 
 
 def test_a_second_head_of_household_is_questioned(world):
@@ -468,7 +468,7 @@ def test_every_problem_of_a_household_is_reported_at_once(world):
     rows[1]["id_number"] = "360426199101010072"
     rows.append(dict(code=world.household_a.code, name="单雪梅", id_number="360426199101010071", phone="1381234"))
     outcome = run(world, households_file(*rows))
-    assert messages(outcome) == ["3B:支部“丁村”不存在（或不在您的管理范围内）", "4M:身份证号 360426199101010072 校验位不正确",
+    assert messages(outcome) == ["3B:支部“丁村”不存在（或不在您的管理范围内）", "4M:身份证号 360***********0072 校验位不正确",
                                  "6N:电话号码 1381234 格式不正确：应为 11 位手机号或带区号的固定电话"]
 
 

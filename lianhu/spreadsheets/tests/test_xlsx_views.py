@@ -342,3 +342,15 @@ def test_the_lists_offer_import_and_export(world, client_for):
         assert reverse("transfer:export", args=[kind]) in member_list
     advisor = client_for(world.advisor_b).get(reverse("org:household_list")).content.decode()
     assert reverse("transfer:upload", args=["households"]) not in advisor
+
+
+def test_a_mistyped_id_number_is_kept_masked_in_the_jobs_problems_and_page(world, client_for):
+    wrong = HEAD[:17] + ("1" if HEAD[17] != "1" else "2")  # one check digit off: 17 real digits
+    client = client_for(world.secretary_a)
+    response = upload(client, households_file(new_household(id_number=wrong)))
+    job = job_of(world)
+    stored = str(job.problems)
+    assert "校验位不正确" in stored
+    assert HEAD[:17] not in stored and HEAD[3:14] not in stored
+    page = client.get(response["Location"]).content.decode()
+    assert "校验位不正确" in page and HEAD[:17] not in page
