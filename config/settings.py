@@ -101,6 +101,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "lianhu.audit.middleware.IdLookupLimitMiddleware",
 ]
 
 # Login security: after 5 wrong passwords for one account from one address, that pair waits 15 minutes
@@ -175,6 +176,12 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 # Set only behind a reverse proxy that overwrites X-Forwarded-For; otherwise clients could forge it.
 LIANHU_TRUST_X_FORWARDED_FOR = env_bool("LIANHU_TRUST_X_FORWARDED_FOR", False)
+
+# ID-number look-ups (searches, and refusals of a number registered outside the user's scope) per user
+# and hour; beyond it the user is refused (429) and his office alerted (lianhu/audit/lookups.py).
+LIANHU_ID_LOOKUP_LIMIT = env_int("LIANHU_ID_LOOKUP_LIMIT", 20)
+if LIANHU_ID_LOOKUP_LIMIT < 1:
+    raise ImproperlyConfigured("LIANHU_ID_LOOKUP_LIMIT must be at least 1")
 
 AUDIT_RETENTION_DAYS = env_int("LIANHU_AUDIT_RETENTION_DAYS", 365)
 if AUDIT_RETENTION_DAYS < 180:

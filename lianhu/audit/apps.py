@@ -15,7 +15,8 @@ class AuditConfig(AppConfig):
         from .verbs import FILTER_LABELS, register_verb
 
         for verb, label in (("create", "新建"), ("update", "修改"), ("delete", "删除"),
-                            ("reveal", "查看敏感信息"), ("lookup", "按身份证号查找")):
+                            ("reveal", "查看敏感信息"), ("lookup", "按身份证号查找"),
+                            ("lookup_limit", "身份证号查询超限")):
             register_verb(verb, label)
         FILTER_LABELS.register("q", "搜索")
         register_action("view_audit", "查看操作日志", roles={"zone_admin", "office_admin"}, climbs=True)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from django.db import models
 
-from lianhu.common.http import client_ip
-
 from .models import AuditEntry
 from .verbs import verbs
 
@@ -88,11 +86,3 @@ def masked_search(raw: str) -> str:
     if looks_like_id_number(raw):
         return mask_id_number(clean_text(raw).upper())
     return mask_digit_runs(clean_text(raw))
-
-
-def audit_id_lookup(request, raw: str) -> None:
-    """A search by ID number is a look-up of personal data: record who looked, never the number itself."""
-    membership = request.user.primary_membership
-    office_id = membership.anchors().get("office", [None])[0] if membership else None
-    audit_log(actor=request.user, action="lookup", ip=client_ip(request), office_id=office_id,
-              detail={"id_number": masked_search(raw)})

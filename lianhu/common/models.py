@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from django.db import models
 
 from . import bulk, crypto
@@ -94,21 +93,6 @@ def unique_id_number(name: str) -> models.UniqueConstraint:
     """
     return models.UniqueConstraint(fields=["id_number_hash"], condition=~models.Q(id_number_hash=""), name=name,
                                    opclasses=["varchar_pattern_ops"])
-
-
-def refuse_duplicate_id_number(clashes, actor) -> None:
-    """Say where a duplicate ID number is registered only if the user may see that record.
-
-    Otherwise anyone could probe whether a number exists anywhere, and learn who holds it.
-    """
-    clash = clashes.first()
-    if clash is None:
-        return
-    visible = clashes.model.objects.visible_to(actor).filter(pk=clash.pk).exists() if actor is not None else False
-    if visible:
-        where = clash.household.code if hasattr(clash, "household") else clash.branch.name
-        raise ValidationError({"id_number": "该身份证号已登记：%s（%s）" % (where, clash.name)})
-    raise ValidationError({"id_number": "该身份证号已在其他支部登记，请联系办事处核实"})
 
 
 def rehash_legacy_id_numbers(model) -> int:

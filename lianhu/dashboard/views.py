@@ -1,8 +1,12 @@
+import datetime as dt
+
 from django.contrib.auth.decorators import login_required
 from django.db.models import F, Prefetch
 from django.shortcuts import redirect, render
+from django.utils import timezone
 
 from lianhu.accounts.models import Role
+from lianhu.audit.models import AuditEntry
 from lianhu.common.views import scoped_get_or_404
 from lianhu.org.models import Branch, Household, Office, Relation, Resident, Zone
 
@@ -52,8 +56,17 @@ def office_overview(request, pk):
         request,
         "dashboard/office_overview.html",
         {"office": office, "total": total, "rows": rows, "sentence": seed_sentence(total), "partial": partial,
-         "lagging": sum(1 for r in rows if r.lagging)},
+         "lagging": sum(1 for r in rows if r.lagging), "lookup_alerts": _lookup_alerts(request.user, office)},
     )
+
+
+def _lookup_alerts(user, office) -> int:
+    """Users of the office who hit the hourly ID look-up limit in the last 7 days, for its audit administrators."""
+    if not user.can("view_audit"):
+        return 0
+    since = timezone.now() - dt.timedelta(days=7)
+    return (AuditEntry.objects.visible_to(user, "view_audit")
+            .filter(office=office, action="lookup_limit", at__gte=since).count())
 
 
 @login_required

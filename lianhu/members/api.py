@@ -10,7 +10,7 @@ from django.db.models import Count, Q
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
-from lianhu.audit.services import audit_id_lookup
+from lianhu.audit.lookups import audit_id_lookup
 from lianhu.common.http import client_ip
 from lianhu.common.api import Page, PersonOut, scoped_get
 from lianhu.common.search_keys import id_number_hash

@@ -14,7 +14,7 @@ from django.utils import timezone
 from lianhu.accounts.models import Membership
 from lianhu.audit.models import AuditEntry
 from lianhu.audit.services import audit_log
-from lianhu.common.models import refuse_duplicate_id_number
+from lianhu.audit.lookups import refuse_duplicate_id_number
 from lianhu.common.pinyin import name_initials
 from lianhu.common.validators import parse_id_number
 from lianhu.org.models import Household
@@ -47,7 +47,8 @@ def member_save(*, member: PartyMember, actor, ip: str | None = None, id_number:
     if underage:
         raise ValidationError({"birth_date" if member.birth_date else "id_number": underage})
     if member.id_number_hash:
-        refuse_duplicate_id_number(PartyMember.objects.filter(id_number_hash=member.id_number_hash).exclude(pk=member.pk), actor)
+        refuse_duplicate_id_number(PartyMember.objects.filter(id_number_hash=member.id_number_hash).exclude(pk=member.pk),
+                                   actor, raw=id_number or "", ip=ip)
     with transaction.atomic():
         if not creating:
             current = PartyMember.objects.select_for_update().get(pk=member.pk)

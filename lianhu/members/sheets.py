@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count
 from django.utils import timezone
 
+from lianhu.audit.lookups import NOT_HERE, ImportLookups
 from lianhu.common import bulk, crypto, xlsx
 from lianhu.common.masking import mask_birth_date, mask_id_number, mask_phone
 from lianhu.common.models import with_id_hash_in
@@ -172,13 +173,18 @@ class MemberSheet(_OfficeSheet):
                 registered.pop(row["id_number_hash"], None)
 
         today = timezone.localdate()
+        lookups = ImportLookups(self.user, "import")
+        if lookups.exhausted and any(d.id_hash and d.id_hash not in by_hash for d in drafts):
+            problem(0, "", lookups.exhausted_message())
+            return outcome
         taken: dict[int, int] = {}
         unnamed: dict[tuple[int, str], int] = {}  # (branch id, name) -> first row, new members without an ID number
         for d in drafts:
             v = d.values
             stored = by_hash.get(d.id_hash) if d.id_hash else None
             if stored is None and d.id_hash in registered:
-                problem(d.row, "id_number", "该身份证号已在其他支部登记，请联系办事处核实")
+                if lookups.take(d.id.value):  # a number registered outside the user's scope: a look-up
+                    problem(d.row, "id_number", NOT_HERE)
                 continue
             branch = None
             if "branch" in v:
@@ -280,6 +286,8 @@ class MemberSheet(_OfficeSheet):
         if released:
             outcome.count("联系关系", "ended", released)
             outcome.notes.append(f"{len(plan['released'])} 名党员改为不能联户或转出，其联系的 {released} 户随之解除联系，转入“待安排联系党员”")
+        if withheld := lookups.file_problem():
+            problem(0, "", withheld)
         outcome.problems.sort(key=lambda p: (p.row, p.letter))
         outcome.plan = plan
         return outcome

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from lianhu.audit.services import audit_id_lookup
+from lianhu.audit.lookups import audit_id_lookup
 from lianhu.common.http import client_ip
 from lianhu.common.views import ScopedFormView, ScopedObjectView, paginate
 from lianhu.org.models import Branch, Household

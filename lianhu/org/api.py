@@ -14,7 +14,8 @@ from django.http import Http404
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
-from lianhu.audit.services import audit_id_lookup, personal_data_reveal
+from lianhu.audit.lookups import audit_id_lookup
+from lianhu.audit.services import personal_data_reveal
 from lianhu.common.api import Page, PersonOut, scoped_get
 from lianhu.common.http import client_ip
 from lianhu.common.search_keys import id_number_hash

@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Length
 
 from lianhu.audit.services import audit_log
-from lianhu.common.models import refuse_duplicate_id_number
+from lianhu.audit.lookups import refuse_duplicate_id_number
 from lianhu.common.pinyin import name_initials
 
 from .hooks import move_refusals
@@ -75,7 +75,7 @@ def resident_save(*, resident: Resident, actor, ip: str | None = None, id_number
     resident.name_initials = name_initials(resident.name)
     if resident.id_number_hash:
         clash = Resident.objects.filter(id_number_hash=resident.id_number_hash).exclude(pk=resident.pk)
-        refuse_duplicate_id_number(clash, actor)
+        refuse_duplicate_id_number(clash, actor, raw=id_number or "", ip=ip)
     resident.full_clean(exclude=["household"] if resident.household_id else None, validate_constraints=False)
     try:
         with transaction.atomic():

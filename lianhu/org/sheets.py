@@ -21,6 +21,7 @@ from django.db.models import Q, TextField
 from django.db.models.functions import Cast, Length
 from django.utils import timezone
 
+from lianhu.audit.lookups import NOT_HERE, ImportLookups
 from lianhu.common import bulk, crypto, xlsx
 from lianhu.common.masking import mask_birth_date, mask_id_number, mask_name, mask_phone
 from lianhu.common.models import with_id_hash_in
@@ -716,6 +717,16 @@ class HouseholdSheet(xlsx.RosterSheet):
                                  and r.record.id_hash not in by_hash and r.record.id_hash not in self._looked_up])
         elsewhere = {k: v for k, v in self._registered.items() if k not in by_hash}
         visible = self._visible_households({v[0] for v in elsewhere.values()}) if elsewhere else set()
+        # A number registered outside the user's scope is refused without saying where, and each such
+        # refusal is a look-up (audited, limited): a file of candidate numbers is no oracle.
+        lookups = ImportLookups(self.user, "import")
+        if lookups.exhausted and any(r.record.id_hash and r.record.id_hash not in by_hash
+                                     and elsewhere.get(r.record.id_hash, (None,))[0] not in visible
+                                     for r in residents):
+            problem(0, "", lookups.exhausted_message())
+            for r in residents:
+                r.household.bad = True
+            return
         taken: dict[int, int] = {}  # stored resident id -> the row that matched it
         for r in residents:
             h, rec = r.household, r.record
@@ -733,9 +744,11 @@ class HouseholdSheet(xlsx.RosterSheet):
                 # Where it is registered is said only to someone who may see that household
                 # (as refuse_duplicate_id_number does in the form).
                 split = "如是分户（另立新户），请联系办事处办理" if not h.code and h.head is rec else "请核对"
-                problem(rec.row, "id_number", (
-                    f"该身份证号已登记在 {code} 户（{name}，{RELATION_LABELS.get(relation, relation)}）：一个人只能登记在一户，"
-                    + split) if household in visible else "该身份证号已在其他支部登记，请联系办事处核实")
+                if household in visible:
+                    problem(rec.row, "id_number", f"该身份证号已登记在 {code} 户（{name}，"
+                            f"{RELATION_LABELS.get(relation, relation)}）：一个人只能登记在一户，" + split)
+                elif lookups.take(rec.id.value):
+                    problem(rec.row, "id_number", NOT_HERE)
                 h.bad = True
                 continue
             if stored is None and household_id is not None:
@@ -758,6 +771,8 @@ class HouseholdSheet(xlsx.RosterSheet):
             r.final = self._merge(r, problem)
             if r.final is None:
                 h.bad = True
+        if withheld := lookups.file_problem():
+            problem(0, "", withheld)
         self._check_heads(residents, by_name, taken, problem)
 
     @staticmethod

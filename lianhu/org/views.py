@@ -8,7 +8,8 @@ from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
 
-from lianhu.audit.services import audit_id_lookup, personal_data_reveal
+from lianhu.audit.lookups import audit_id_lookup
+from lianhu.audit.services import personal_data_reveal
 from lianhu.common import figures
 from lianhu.common.http import client_ip
 from lianhu.common.models import SealedPersonalData

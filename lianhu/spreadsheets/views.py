@@ -21,6 +21,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from lianhu.audit.lookups import audit_id_lookup
 from lianhu.audit.services import masked_search
 from lianhu.audit.verbs import FILTER_LABELS
 from lianhu.common import xlsx
@@ -107,6 +108,8 @@ def export(request, kind):
     params = list_params(request)
     filterset = cls.filterset(params, user=request.user)
     filterset.refuse_out_of_scope()  # a branch or grid outside the user's scope: 404
+    if filterset.id_lookup:  # exporting the rows an ID number finds is a look-up like the list's search
+        audit_id_lookup(request, filterset.id_lookup, source="export")
     queryset = cls.export_queryset_for(filterset)
     offices = list(Office.objects.visible_to(request.user, "view")[:2])
     office = offices[0] if len(offices) == 1 else None

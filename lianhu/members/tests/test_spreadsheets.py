@@ -198,7 +198,7 @@ def with_id(member, id_number: str):
 def test_a_member_registered_in_another_office_is_refused(world):
     with_id(world.member_other, NEW_ID)
     outcome = members(world, member_row(branch="甲村", name="孙志强", id_number=NEW_ID))
-    assert errors(outcome) == ["3G:该身份证号已在其他支部登记，请联系办事处核实"]
+    assert errors(outcome) == ["3G:该身份证号无法在此登记，请联系办事处核实"]
 
 
 def test_the_same_member_twice_is_refused_and_nothing_is_written(world):

@@ -162,7 +162,7 @@ def test_a_duplicate_id_number_from_another_branch_does_not_say_who_holds_it(wor
                                                   {"name": "试探", "gender": "F", "relation": "户主",
                                                    "id_number": "360426199101010071"})
     body = response.content.decode()
-    assert "已在其他支部登记" in body
+    assert "无法在此登记" in body
     assert "单雪梅" not in body and world.household_a.code not in body
 
 

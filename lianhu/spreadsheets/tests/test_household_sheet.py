@@ -156,7 +156,7 @@ def test_an_id_number_registered_in_another_office_is_refused_without_saying_whe
     rows[2]["id_number"] = other.reveal_id_number()
     rows[2]["birth_date"] = ""
     outcome = run(world, households_file(*rows))
-    assert messages(outcome) == ["5M:该身份证号已在其他支部登记，请联系办事处核实"]
+    assert messages(outcome) == ["5M:该身份证号无法在此登记，请联系办事处核实"]
     assert world.household_other.code not in messages(outcome)[0]
 
 
