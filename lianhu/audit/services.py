@@ -50,10 +50,13 @@ def audit_log(
     )
 
 
+# field → (label, the model attribute that must exist, how to read the clear value). The full birth date
+# is one: with the masked ID number it gives most of the number back, so it is shown only here, audited.
 REVEALABLE_FIELDS = {
-    "id_number": ("身份证号", lambda o: o.reveal_id_number()),
-    "phone": ("联系电话", lambda o: o.reveal_phone()),
-    "sensitive_tags": ("敏感标签", lambda o: "、".join(o.reveal_sensitive_tags()) or "无"),
+    "id_number": ("身份证号", "id_number_cipher", lambda o: o.reveal_id_number()),
+    "phone": ("联系电话", "phone_cipher", lambda o: o.reveal_phone()),
+    "sensitive_tags": ("敏感标签", "sensitive_tags_cipher", lambda o: "、".join(o.reveal_sensitive_tags()) or "无"),
+    "birth_date": ("出生日期", "birth_date", lambda o: f"{o.birth_date:%Y-%m-%d}" if o.birth_date else "未登记"),
 }
 
 
@@ -66,11 +69,11 @@ def personal_data_reveal(*, user, obj: models.Model, field: str, ip: str | None 
     from django.core.exceptions import PermissionDenied
     from django.db import transaction
 
-    if field not in REVEALABLE_FIELDS or not hasattr(obj, field + "_cipher"):
+    if field not in REVEALABLE_FIELDS or not hasattr(obj, REVEALABLE_FIELDS[field][1]):
         raise PermissionDenied("unknown field")
     if not type(obj).objects.visible_to(user, "reveal").filter(pk=obj.pk).exists():
         raise PermissionDenied("reveal not allowed")
-    label, getter = REVEALABLE_FIELDS[field]
+    label, _attribute, getter = REVEALABLE_FIELDS[field]
     with transaction.atomic():
         value = getter(obj)
         audit_log(actor=user, action="reveal", obj=obj, field=field, ip=ip, detail={"label": label})

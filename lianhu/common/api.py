@@ -6,7 +6,6 @@ whether they come from the request schema or from a service's `ValidationError`.
 
 from __future__ import annotations
 
-import datetime as dt
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -118,14 +117,16 @@ def schema_validation_error(request, exc: SchemaValidationError):
 
 
 class PersonOut(Schema):
-    """Birth date only for users who may reveal personal data; everyone in scope gets the age."""
+    """The birth year and the age, never the full birth date: with the masked ID number it would give
+    most of the number back (security review, finding 3). The date is revealed one person at a time
+    through the audited reveal (`field: "birth_date"`)."""
 
-    birth_date: dt.date | None
+    birth_year: int | None
     age: int | None
 
     @staticmethod
-    def resolve_birth_date(obj, context):
-        return obj.birth_date if context["request"].user.can("reveal") else None
+    def resolve_birth_year(obj):
+        return obj.birth_date.year if obj.birth_date else None
 
     @staticmethod
     def resolve_age(obj):

@@ -166,7 +166,7 @@ class IdNumberSearch(Schema):
 
 
 class RevealIn(Schema):
-    field: Literal["id_number", "phone", "sensitive_tags"]
+    field: Literal["id_number", "phone", "sensitive_tags", "birth_date"]
 
 
 class RevealOut(Schema):

@@ -339,15 +339,27 @@ def test_the_openapi_document_loads_and_lists_the_paths(client):
     assert set(paths["/api/v1/households/{household_id}"]) == {"get", "patch"}
 
 
-def test_birth_date_is_only_given_to_those_who_may_reveal_others_get_the_age(world, client_for):
+def test_no_list_or_detail_gives_the_birth_date_it_is_revealed_one_person_at_a_time_and_audited(world, client_for):
+    # Security review, finding 3: a grid worker listed 200 residents' birth dates and masked ID numbers,
+    # enough to rebuild the numbers, and no reveal was recorded.
     import datetime as dt
 
     world.resident_a.birth_date = dt.date(1950, 2, 3)
     world.resident_a.save()
-    as_member = call(client_for(world.member_user), "get", f"/residents/{world.resident_a.pk}").json()
-    assert as_member["birth_date"] is None and as_member["age"] >= 76
-    as_secretary = call(client_for(world.secretary_a), "get", f"/residents/{world.resident_a.pk}").json()
-    assert as_secretary["birth_date"] == "1950-02-03"
+    for persona in ("member_user", "secretary_a", "grid_worker_a"):
+        client = client_for(getattr(world, persona))
+        one = call(client, "get", f"/residents/{world.resident_a.pk}").json()
+        listed = call(client, "get", "/residents").json()["items"]
+        for row in [one, *listed]:
+            assert "birth_date" not in row and "1950-02-03" not in str(row)
+        assert one["birth_year"] == 1950 and one["age"] >= 76
+    reveals = AuditEntry.objects.filter(action="reveal", field="birth_date")
+    revealed = call(client_for(world.grid_worker_a), "post", f"/residents/{world.resident_a.pk}/reveal",
+                    {"field": "birth_date"})
+    assert revealed.json() == {"field": "birth_date", "value": "1950-02-03"}
+    assert reveals.count() == 1 and reveals.get().actor == world.grid_worker_a
+    assert call(client_for(world.member_user), "post", f"/residents/{world.resident_a.pk}/reveal",
+                {"field": "birth_date"}).status_code == 404
 
 
 def test_a_body_that_is_not_json_gets_a_chinese_400(world, client_for):

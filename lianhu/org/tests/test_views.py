@@ -174,15 +174,21 @@ def test_a_linked_household_cannot_move_to_another_branch(world, client_for):
     assert world.household_a.branch_id == world.branch_a.pk
 
 
-def test_roles_that_may_not_reveal_see_age_instead_of_birth_date(world, client_for):
+def test_the_household_page_shows_ages_and_reveals_a_birth_date_only_on_request_audited(world, client_for):
+    # Security review, finding 3: the full birth date beside the masked ID number is a reveal.
     import datetime as dt
 
     world.resident_a.birth_date = dt.date(1950, 2, 3)
     world.resident_a.save()
-    member_view = client_for(world.member_user).get(reverse("org:household_detail", args=[world.household_a.pk]))
-    assert "1950-02-03" not in member_view.content.decode() and "年龄" in member_view.content.decode()
-    secretary_view = client_for(world.secretary_a).get(reverse("org:household_detail", args=[world.household_a.pk]))
-    assert "1950-02-03" in secretary_view.content.decode()
+    url = reverse("org:household_detail", args=[world.household_a.pk])
+    reveal = reverse("org:reveal", args=["resident", world.resident_a.pk, "birth_date"])
+    member_view = client_for(world.member_user).get(url).content.decode()
+    assert "1950-02-03" not in member_view and "年龄" in member_view and reveal not in member_view
+    secretary = client_for(world.secretary_a)
+    secretary_view = secretary.get(url).content.decode()
+    assert "1950-02-03" not in secretary_view and reveal in secretary_view
+    assert "1950-02-03" in secretary.post(reveal).content.decode()
+    assert AuditEntry.objects.filter(action="reveal", field="birth_date", actor=world.secretary_a).count() == 1
 
 
 def test_out_of_range_house_facts_are_refused_in_chinese(world, client_for):
