@@ -870,7 +870,8 @@ class HouseholdSheet(xlsx.RosterSheet):
                     continue
                 _h, name, relation, gender, birth, id_cipher, id_masked, phone_cipher, phone_masked, care, sealed = r
                 if masked:  # for WeChat groups: who, when born and how to reach him, not given away
-                    id_value, phone_value, sensitive = id_masked, phone_masked, "***" if sealed else ""
+                    # *** for everyone: *** only where a tag is would tell who is 低保 or 残疾.
+                    id_value, phone_value, sensitive = id_masked, phone_masked, "***"
                     name, birth = mask_name(name), mask_birth_date(birth)
                 else:
                     id_value, phone_value = crypto.decrypt(id_cipher), crypto.decrypt(phone_cipher)

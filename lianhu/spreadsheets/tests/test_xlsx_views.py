@@ -354,3 +354,13 @@ def test_a_mistyped_id_number_is_kept_masked_in_the_jobs_problems_and_page(world
     assert HEAD[:17] not in stored and HEAD[3:14] not in stored
     page = client.get(response["Location"]).content.decode()
     assert "校验位不正确" in page and HEAD[:17] not in page
+
+
+def test_a_masked_export_does_not_tell_who_carries_a_sensitive_tag(world, client_for):
+    # Security review, finding 9: *** only where a tag was told who is 低保 or 残疾.
+    shared = workbook(client_for(world.office_admin).post(reverse("transfer:export", args=["households"]),
+                                                          {"masked": "1"})).worksheets[0]
+    names = [c.value for c in shared["I"]][2:]
+    tags = [c.value for c in shared["P"]][2:]
+    rows = [(n, t) for n, t in zip(names, tags) if n]
+    assert len(rows) >= 2 and {t for _n, t in rows} == {"***"}  # 单雪梅 (低保) and 曾国强 (none) alike
