@@ -187,6 +187,16 @@ AUDIT_RETENTION_DAYS = env_int("LIANHU_AUDIT_RETENTION_DAYS", 365)
 if AUDIT_RETENTION_DAYS < 180:
     raise ImproperlyConfigured("LIANHU_AUDIT_RETENTION_DAYS must be at least 180 (audit entries are kept 180 days)")
 
+# Uploaded sheets (docs/decisions.md, Spreadsheets): a file beyond these sizes is refused before it is
+# parsed; the worker reads and checks each file within LIANHU_WORKER_MEMORY_MB more memory than it holds,
+# so that one file can fail, but not the worker.
+LIANHU_UPLOAD_MAX_BYTES = env_int("LIANHU_UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
+LIANHU_UPLOAD_MAX_ROWS = env_int("LIANHU_UPLOAD_MAX_ROWS", 300_000)
+LIANHU_WORKER_MEMORY_MB = env_int("LIANHU_WORKER_MEMORY_MB", 1500)
+if min(LIANHU_UPLOAD_MAX_BYTES, LIANHU_UPLOAD_MAX_ROWS, LIANHU_WORKER_MEMORY_MB) <= 0:
+    raise ImproperlyConfigured("LIANHU_UPLOAD_MAX_BYTES, LIANHU_UPLOAD_MAX_ROWS and LIANHU_WORKER_MEMORY_MB "
+                               "must be positive")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

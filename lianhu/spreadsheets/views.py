@@ -13,6 +13,7 @@ import io
 from urllib.parse import quote
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
@@ -35,7 +36,6 @@ from . import jobs
 from .models import ImportJob, ImportStatus
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 SHOWN_PROBLEMS = 500
 
 
@@ -130,33 +130,41 @@ def export(request, kind):
 
 
 class UploadForm(forms.Form):
-    file = forms.FileField(label="表格文件", help_text="Excel（.xlsx、.xls）或 CSV（UTF-8 或 GBK 编码）")
+    file = forms.FileField(label="表格文件", help_text="Excel（.xlsx、.xls）或 CSV（UTF-8、GBK 或 UTF-16 编码）")
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if not upload.name.lower().endswith((".xlsx", ".xls", ".csv")):
             raise forms.ValidationError("请上传 .xlsx、.xls 或 .csv 文件")
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError("文件超过 50 MB：请拆分后分别导入")
+        try:  # before the file is read into memory; its rows and unpacked size are measured by job_create
+            xlsx.check_bytes(upload.size, settings.LIANHU_UPLOAD_MAX_BYTES)
+        except xlsx.FileTooBig as e:
+            raise forms.ValidationError(str(e)) from None
         return upload
 
 
 @login_required
 def upload(request, kind):
-    """Upload a sheet: small ones are checked at once, big ones by the background worker."""
+    """Upload a sheet: one beyond the limits is refused unparsed; small ones are checked at once, big
+    ones by the background worker."""
     cls = _sheet_class_or_404(kind)
     office = _office_or_404(request, cls.action)
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        job, table = jobs.job_create(kind=kind, office=office, user=request.user, filename=upload.name,
-                                     data=upload.read())
-        if job.rows <= jobs.INLINE_ROWS:
-            jobs.job_validate(job, table)
-        return redirect("transfer:job_detail", pk=job.pk)
+        try:
+            job = jobs.job_create(kind=kind, office=office, user=request.user, filename=upload.name,
+                                  data=upload.read())
+        except xlsx.FileTooBig as e:
+            form.add_error("file", str(e))
+        else:
+            if job.status == ImportStatus.VALIDATING:
+                jobs.job_validate(job, inline=True)
+            return redirect("transfer:job_detail", pk=job.pk)
     recent = ImportJob.objects.visible_to(request.user).filter(created_by=request.user, kind=kind, office=office)[:10]
     return render(request, "transfer/upload.html", {
         "form": form, "sheet": cls, "office": office, "recent": recent, "inline_rows": jobs.INLINE_ROWS,
+        "max_size": xlsx.size_text(settings.LIANHU_UPLOAD_MAX_BYTES), "max_rows": settings.LIANHU_UPLOAD_MAX_ROWS,
         "multiple_offices": _offices(request.user, cls.action).count() > 1,
     })
 

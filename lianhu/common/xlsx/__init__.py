@@ -1,7 +1,7 @@
 """The spreadsheet engine: reading the sheets villages keep, writing templates and ledgers (台账).
 
 Reading uses python-calamine (Rust; about 15 times openpyxl's read speed, MEASURED.md) for .xlsx and
-.xls, and the csv module for .csv in UTF-8 or GBK. The sheet and its header row are found by
+.xls, and the csv module for .csv in UTF-8, GBK or UTF-16. The sheet and its header row are found by
 matching header names, so title rows above the header, merged header cells, extra sheets and
 columns in any order are all fine. Cells are normalised by the functions below (full-width digits,
 invisible characters, dates in five spellings, ID numbers that Excel turned into numbers …); each
@@ -12,7 +12,8 @@ Writing uses xlsxwriter, row by row (constant_memory): a template or an export i
 plus an instruction sheet. The domain's columns and row binding live in each app's `sheets.py`.
 
 The package is split by job: `cells` (normalising one cell), `reading` (a sheet into a Table),
-`writing` (templates, exports, the problem sheet), `importing` (RosterSheet, Outcome, import_file).
+`sizing` (a file's size and rows without parsing it, refused beyond the limits), `writing`
+(templates, exports, the problem sheet), `importing` (RosterSheet, Outcome, import_file).
 Callers use `xlsx.<name>` as before; the names below are the package's API.
 """
 
@@ -22,7 +23,8 @@ from .cells import (CellError, DIGITS_LOST, EXCEL_EPOCH, MASKED, MASKED_FILE, NO
                     phone, tags, text)
 from .importing import (UPDATE_LIMIT, Outcome, RosterSheet, Update, _masked_file, chunks, import_file,  # noqa: F401
                         normalise_column, read_columns)
-from .reading import (HEADER_SCAN_ROWS, NOT_A_WORKBOOK, Column, Problem, SheetRows, Table, decode_csv, detect_format,  # noqa: F401
-                      header_lookup, hidden_columns, normalise_header, read_table)
+from .reading import (ENCODING_UNKNOWN, HEADER_SCAN_ROWS, NOT_A_WORKBOOK, Column, Problem, SheetRows, Table,  # noqa: F401
+                      decode_csv, detect_format, header_lookup, hidden_columns, normalise_header, read_table)
+from .sizing import FileSize, FileTooBig, check_bytes, measure, size_text  # noqa: F401
 from .writing import DATE_FORMAT, FORMATS, TEXT_FORMAT, MERGED_ROWS_KEPT, write_annotated, write_workbook  # noqa: F401
 from ..sheets import sheet_class  # noqa: F401  (xlsx.sheet_class(kind), as before the registry)

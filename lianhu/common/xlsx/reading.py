@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -171,16 +172,59 @@ def detect_format(data: bytes, filename: str) -> str:
     return "csv"
 
 
+ENCODING_UNKNOWN = "文件编码无法识别：请在 Excel/WPS 中另存为 UTF-8 CSV 或 xlsx"
+
+
 def decode_csv(data: bytes) -> str:
-    """UTF-8 (with or without BOM) or GBK, the two encodings Chinese Excel and WPS save CSV in."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030")  # a superset of GBK
-    except UnicodeDecodeError:
-        raise CellError("CSV 文件的编码无法识别：请另存为 UTF-8 或 GBK 编码") from None
+    """The encodings Chinese Excel and WPS save CSV in: UTF-8 (with or without BOM), GBK (read as
+    its superset GB18030), and UTF-16 ("Unicode text"), with a BOM or told by its NUL bytes."""
+    return _decode(data)[0]
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    """The text, and the encoding it was read in."""
+    if data.startswith(codecs.BOM_UTF8):
+        encodings = ["utf-8-sig"]
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encodings = ["utf-16"]  # the BOM says which end comes first, and is dropped
+    else:
+        encodings = [e for e in [_utf16_by_nuls(data)] if e] or ["utf-8", "gb18030"]
+    for encoding in encodings:
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            pass
+    raise CellError(ENCODING_UNKNOWN)
+
+
+def _utf16_by_nuls(data: bytes) -> str | None:
+    """UTF-16 without a BOM: the ASCII of a table (digits, commas, line ends) puts a NUL byte after
+    each character (little-endian) or before it (big-endian); text in other encodings has none."""
+    sample = data[:65536]
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    if odd * 20 >= len(sample) and even * 8 <= odd:
+        return "utf-16-le"
+    if even * 20 >= len(sample) and odd * 8 <= even:
+        return "utf-16-be"
+    return None
+
+
+def _misread(content: str, encoding: str) -> bool:
+    """Whether text read as GB18030 is really in another encoding (Big5, Shift-JIS …): GB18030 reads
+    almost any bytes, but theirs come out as rare characters, kana and symbols, where Chinese text
+    is mostly the common characters of GB2312 (the first 64 KB are looked at)."""
+    foreign = [c for c in content[:65536] if ord(c) > 127]
+    if encoding != "gb18030" or len(foreign) < 4:
+        return False
+    common = 0
+    for c in foreign:
+        try:
+            lead = c.encode("gb2312")[0]
+        except UnicodeEncodeError:
+            continue
+        if lead >= 0xB0 or lead in (0xA1, 0xA3):  # hanzi, CJK and full-width punctuation
+            common += 1
+    return common * 3 < len(foreign) * 2
 
 
 def _read_csv(data: bytes) -> list[list]:
@@ -300,7 +344,7 @@ def read_table(data: bytes, filename: str, columns: Sequence[Column], kind: str 
     except CellError as e:
         table.problems.append(Problem(0, "", "", NOT_A_WORKBOOK if renamed else str(e)))
         return table
-    except (CalamineError, ValueError, OSError) as e:
+    except (CalamineError, ValueError, OSError, csv.Error) as e:
         table.problems.append(Problem(0, "", "", f"文件无法读取（{e.__class__.__name__}）：请确认是 .xlsx、.xls 或 .csv 文件，且未加密、未损坏"))
         return table
 
@@ -319,8 +363,13 @@ def read_table(data: bytes, filename: str, columns: Sequence[Column], kind: str 
         names = "、".join(c.header for c in columns[:8])
         no_table = renamed and (not filename.lower().endswith(".xls")
                                 or sum(len(row) > 1 for row in candidates[0][1][:HEADER_SCAN_ROWS]) < 2)
-        table.problems.append(Problem(0, "", "", NOT_A_WORKBOOK if no_table else
-                                      f"没有找到表头：请使用下载的模板，表头应包含 {names} 等列"))
+        if no_table:
+            message = NOT_A_WORKBOOK
+        elif fmt == "csv" and _misread(*_decode(data)):  # Big5 or Shift-JIS read as GB18030
+            message = ENCODING_UNKNOWN
+        else:
+            message = f"没有找到表头：请使用下载的模板，表头应包含 {names} 等列"
+        table.problems.append(Problem(0, "", "", message))
         return table
 
     _score, name, header_index, found, sheet, merges = best

@@ -201,12 +201,22 @@ def test_a_second_column_of_the_same_meaning_is_named_as_such_not_as_unknown():
     assert table.ignored == ["手机号（与“联系电话”是同一项，只导入了“联系电话”列）", "备用"]
 
 
-@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk"])
-def test_csv_in_utf8_and_gbk(encoding):
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "utf-16", "utf-16-le", "utf-16-be"])
+def test_csv_in_utf8_gbk_and_utf16_with_or_without_a_bom(encoding):
     text = "姓名,身份证号,联系电话,支部\r\n王秀英,360426199101010071,139-1234-5678,甲村\r\n"
     table = read(text.encode(encoding), "a.csv")
     assert table.sheet == "CSV"
     assert table.getter("name")(list(table.rows)[0][1]) == "王秀英"
+
+
+@pytest.mark.parametrize("data", [
+    "姓名,身份證號,聯繫電話,支部\r\n王秀英,360426199101010071,139-1234-5678,甲村\r\n".encode("big5"),
+    "氏名,電話番号,支部\r\n山田花子,090-1234-5678,甲村\r\n".encode("shift_jis"),
+    "姓名,身份证号\r\n王秀英,360426199101010071\r\n".encode("utf-16-le")[:-1],  # a byte short: UTF-16 no more
+], ids=["big5", "shift_jis", "broken utf-16"])
+def test_a_csv_in_another_encoding_is_refused_as_such_not_for_its_header(data):
+    (problem,) = read(data, "a.csv").problems
+    assert problem.message == "文件编码无法识别：请在 Excel/WPS 中另存为 UTF-8 CSV 或 xlsx"
 
 
 def test_xls_files_are_read_too(tmp_path):

@@ -122,8 +122,8 @@ def test_the_preview_lists_the_rows_a_file_updates_and_the_page_says_so_again_on
 @pytest.mark.parametrize("inline_rows, status", [(2000, ImportStatus.VALIDATING), (0, ImportStatus.QUEUED)])
 def test_only_a_file_too_big_to_check_at_once_is_queued_for_the_worker(world, monkeypatch, inline_rows, status):
     monkeypatch.setattr(jobs, "INLINE_ROWS", inline_rows)
-    job, _table = jobs.job_create(kind="households", office=world.office, user=world.secretary_a, filename="户籍.xlsx",
-                                  data=households_file(new_household()))
+    job = jobs.job_create(kind="households", office=world.office, user=world.secretary_a, filename="户籍.xlsx",
+                          data=households_file(new_household()))
     assert job.status == status and sweeps.wakers["import_jobs"]() == (status == ImportStatus.QUEUED)
 
 

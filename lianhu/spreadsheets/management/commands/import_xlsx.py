@@ -5,7 +5,8 @@
     python manage.py import_xlsx links --template 联系关系模板.xlsx --office 明港办事处
 
 Exit status 0: the file is clean and was applied (or would be, with --dry-run). Otherwise the
-problem list is printed and the status is 1; nothing has been written.
+problem list is printed and the status is 1; nothing has been written. A file beyond the upload
+limits (LIANHU_UPLOAD_MAX_BYTES, LIANHU_UPLOAD_MAX_ROWS) is refused before it is parsed.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from tqdm import tqdm
 
 from lianhu.common import xlsx
 from lianhu.common.sheets import sheets, sheet_class
-from lianhu.spreadsheets.jobs import audit_import
+from lianhu.spreadsheets.jobs import audit_import, measure
 from lianhu.org.models import Office
 
 UPDATE_PRINT_LIMIT = 20  # rows that update a registered record, with the columns they change
@@ -46,7 +47,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("kind", choices=list(sheets))
-        parser.add_argument("file", nargs="?", help=".xlsx、.xls 或 .csv（UTF-8 或 GBK）")
+        parser.add_argument("file", nargs="?", help=".xlsx、.xls 或 .csv（UTF-8、GBK 或 UTF-16）")
         parser.add_argument("--office", required=True, help="办事处名称，如 明港办事处")
         parser.add_argument("--dry-run", action="store_true", help="只检查并报告，不写入")
         parser.add_argument("--template", metavar="OUT.xlsx", help="写出该类表格的模板")
@@ -66,6 +67,10 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(f"文件不存在：{path}")
         data = path.read_bytes()
+        try:
+            measure(data, path.name)
+        except xlsx.FileTooBig as e:
+            raise CommandError(f"{e}（上限由 LIANHU_UPLOAD_MAX_BYTES、LIANHU_UPLOAD_MAX_ROWS 设定）") from None
         table = xlsx.read_table(data, path.name, sheet.columns, sheet.kind)
         operator = getpass.getuser()
         with tqdm(total=len(table.rows) or 1, unit="行", file=sys.stderr, disable=None if verbosity else True,
