@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "axes",
+    "csp",  # its system checks; the header comes from CSPMiddleware
     "ninja",  # serves the API docs page's assets locally instead of from a CDN
     "django_filters",
     # The floor plan, lowest layer first (docs/decisions.md; .importlinter holds it): each app imports
@@ -93,12 +94,14 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "lianhu.accounts.middleware.IdleSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
     "lianhu.audit.middleware.IdLookupLimitMiddleware",
@@ -169,10 +172,50 @@ STATIC_ROOT = DATA_DIR / "static"
 # htmx comes from the npm registry at set-up time (frontend/package.json), never from the repo.
 STATICFILES_DIRS = [BASE_DIR / "static", ("vendor", BASE_DIR / "frontend" / "node_modules")]
 
+# ---- Headers, transport and sessions (docs/decisions.md) ----------------------------------------------
+
+# No inline script or style anywhere (static/js/app.js, static/css/app.css); htmx is told not to add its
+# indicator <style> nor to eval (base.html). The API's docs page (ninja's Swagger UI from its own static
+# files, settings in a JSON <script>) works under the same policy: a browser test opens it.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    },
+}
+
+# DJANGO_SECURE_COOKIES=1: the site is served over TLS by a reverse proxy that sets X-Forwarded-Proto
+# (and overwrites one sent by the client). Cookies are then sent over TLS only, plain HTTP is redirected
+# to HTTPS, and browsers are told to use nothing but HTTPS for a year (HSTS).
+SECURE_COOKIES = env_bool("DJANGO_SECURE_COOKIES", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_COOKIES
+if SECURE_COOKIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 60 * 60 * 24 * 365)
+    if SECURE_HSTS_SECONDS < 0:
+        raise ImproperlyConfigured("DJANGO_HSTS_SECONDS must not be negative")
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
+    # Only a request to the preload list (hstspreload.org, for the domain's apex) acts on this flag.
+    SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", True)
+
 SESSION_COOKIE_HTTPONLY = True
+# At most 12 hours from logging in, however active (accounts.middleware pins the expiry at login),
+# and less when idle: roles that may reveal personal data (and so export it in full) after
+# LIANHU_SESSION_IDLE_MINUTES, the others (members, advisors, the zone) after ..._READONLY.
 SESSION_COOKIE_AGE = 60 * 60 * 12
-SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_IDLE_MINUTES = env_int("LIANHU_SESSION_IDLE_MINUTES", 30)
+SESSION_IDLE_MINUTES_READONLY = env_int("LIANHU_SESSION_IDLE_MINUTES_READONLY", 120)
+for _name, _minutes in (("LIANHU_SESSION_IDLE_MINUTES", SESSION_IDLE_MINUTES),
+                        ("LIANHU_SESSION_IDLE_MINUTES_READONLY", SESSION_IDLE_MINUTES_READONLY)):
+    if not 1 <= _minutes <= SESSION_COOKIE_AGE // 60:
+        raise ImproperlyConfigured(f"{_name} must be between 1 and {SESSION_COOKIE_AGE // 60} minutes, got {_minutes}")
 
 # Set only behind a reverse proxy that overwrites X-Forwarded-For; otherwise clients could forge it.
 LIANHU_TRUST_X_FORWARDED_FOR = env_bool("LIANHU_TRUST_X_FORWARDED_FOR", False)

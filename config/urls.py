@@ -13,3 +13,9 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]
+
+# Django's error pages, in the API's JSON error shape under /api/ (lianhu/common/views.py).
+handler400 = "lianhu.common.views.bad_request"
+handler403 = "lianhu.common.views.permission_denied"
+handler404 = "lianhu.common.views.page_not_found"
+handler500 = "lianhu.common.views.server_error"

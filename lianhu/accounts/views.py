@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from lianhu.audit.services import audit_log
-from lianhu.common.http import client_ip
+from lianhu.common.http import client_ip, parse_pk
 
 from .models import ApiToken
 
@@ -34,8 +34,8 @@ def tokens(request):
     if request.method == "POST":
         with transaction.atomic():
             if "revoke" in request.POST:
-                pk = request.POST["revoke"]
-                token = request.user.api_tokens.filter(pk=pk, revoked_at__isnull=True).first() if pk.isdigit() else None
+                pk = parse_pk(request.POST["revoke"])
+                token = request.user.api_tokens.filter(pk=pk, revoked_at__isnull=True).first() if pk else None
                 if token:
                     token.revoked_at = timezone.now()
                     token.save(update_fields=["revoked_at"])

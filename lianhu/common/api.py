@@ -1,22 +1,31 @@
 """API base: JSON without \\u escapes, scoped lookups, one error shape.
 
 Every error answers {"detail": "<中文说明>"}; validation errors add {"errors": {field: [messages]}},
-whether they come from the request schema or from a service's `ValidationError`.
+whether they come from the request schema or from a service's `ValidationError`. So do errors that
+happen before ninja sees the request (an unknown path under /api/: `lianhu.common.views.page_not_found`)
+and exceptions nothing handled (500, logged as Django logs a page's).
 """
 
 from __future__ import annotations
 
+import logging
+from typing import Annotated
 
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.signals import got_request_exception
 from django.http import Http404
-from ninja import NinjaAPI, Schema
+from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as SchemaValidationError
 from ninja.pagination import PageNumberPagination
 from ninja.renderers import JSONRenderer
 
+from lianhu.common.http import MAX_PK, parse_pk
 from lianhu.common.masking import age_on
+
+logger = logging.getLogger("django.request")  # where Django logs a page's 500 (and mails it to ADMINS)
 
 
 class ChineseJSONRenderer(JSONRenderer):
@@ -33,8 +42,24 @@ api = NinjaAPI(
 )
 
 
+# config/urls.py mounts the API at /api/v1/; Django's own 404 and 500 under /api/ answer JSON too.
+API_PATH_PREFIX = "/api/"
+
+# An object's id in a query string (?branch=, ?household= …): a number beyond the database's integer
+# range is refused with 422 ("数值太大") instead of reaching the database (OverflowError on SQLite,
+# "bigint out of range" on PostgreSQL). Ids in paths and bodies are looked up with `scoped_get`: 404.
+Id = Annotated[int, Field(ge=1, le=MAX_PK)]
+
+# Far beyond any list (200 rows a page), and (page - 1) × page size stays a valid OFFSET.
+MAX_PAGE = 1_000_000_000
+
+
 class Page(PageNumberPagination):
-    """?page=2&page_size=100: 50 rows by default, at most 200."""
+    """?page=2&page_size=100: 50 rows by default, at most 200; a page past the last one is empty."""
+
+    class Input(Schema):
+        page: int = Field(1, ge=1, le=MAX_PAGE)
+        page_size: int | None = Field(None, ge=1)
 
     def __init__(self, page_size: int = 50, max_page_size: int = 200, **kwargs):
         super().__init__(page_size=page_size, max_page_size=max_page_size, **kwargs)
@@ -44,7 +69,11 @@ def scoped_get(request, model, pk, action: str = "view", *, queryset=None):
     """The API's only way to fetch one object: through the scoped queryset, so out of scope is 404.
 
     `queryset` (of `model`) adds select_related or annotations; the scope is applied to it all the same.
+    An id beyond the database's range (a path's, or a body's foreign key) is no object either: 404.
     """
+    pk = parse_pk(pk)
+    if pk is None:
+        raise Http404
     queryset = model.objects.all() if queryset is None else queryset
     obj = queryset.visible_to(request.user, action).filter(pk=pk).first()
     if obj is None:
@@ -52,9 +81,53 @@ def scoped_get(request, model, pk, action: str = "view", *, queryset=None):
     return obj
 
 
+ERROR_DETAILS = {
+    400: "请求无效",
+    403: "无权进行此操作",
+    404: "未找到，或不在您的管辖范围内",
+    500: "服务器内部错误",
+}
+
+
+def error_response(request, status: int):
+    """The API's error shape for a status that says it all: {"detail": "<中文说明>"}."""
+    return api.create_response(request, {"detail": ERROR_DETAILS[status]}, status=status)
+
+
+def is_api_request(request) -> bool:
+    return request.path_info.startswith(API_PATH_PREFIX)
+
+
 @api.exception_handler(Http404)
 def not_found(request, exc):
-    return api.create_response(request, {"detail": "未找到，或不在您的管辖范围内"}, status=404)
+    return error_response(request, 404)
+
+
+@api.exception_handler(PermissionDenied)
+def permission_denied(request, exc):
+    return error_response(request, 403)
+
+
+@api.exception_handler(SuspiciousOperation)
+def suspicious_operation(request, exc):
+    """A body over DATA_UPLOAD_MAX_MEMORY_SIZE and the like: 400, logged as Django logs a page's."""
+    logging.getLogger(f"django.security.{exc.__class__.__name__}").error(str(exc), extra={"status_code": 400,
+                                                                                           "request": request})
+    return error_response(request, 400)
+
+
+@api.exception_handler(Exception)
+def server_error(request, exc):
+    """Anything no handler above knows: JSON 500, logged and signalled as Django does for a page's.
+
+    With DJANGO_DEBUG the exception goes on to Django's debug page instead.
+    """
+    if settings.DEBUG:
+        raise exc
+    got_request_exception.send(sender=None, request=request)
+    logger.error("Internal Server Error: %s", request.path, exc_info=exc,
+                 extra={"status_code": 500, "request": request})
+    return error_response(request, 500)
 
 
 @api.exception_handler(AuthenticationError)
@@ -67,7 +140,8 @@ def unauthenticated(request, exc):
 @api.exception_handler(HttpError)
 def http_error(request, exc: HttpError):
     """ninja's own errors (a body that is not JSON …) in Chinese, with the status they carry."""
-    messages = {400: "请求内容无法解析：应为 JSON", 405: "不支持该请求方法", 429: "请求过于频繁，请稍后再试"}
+    messages = {400: "请求内容无法解析：应为 JSON", 403: ERROR_DETAILS[403], 405: "不支持该请求方法",
+                429: "请求过于频繁，请稍后再试"}
     detail = messages.get(exc.status_code, str(exc))
     return api.create_response(request, {"detail": detail}, status=exc.status_code)
 

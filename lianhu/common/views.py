@@ -9,14 +9,18 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
-from django.views import generic
+from django.views import defaults, generic
+
+from .api import error_response, is_api_request
+from .http import parse_pk
 
 
 def scoped_get_or_404(request, model, pk, action: str = "view", queryset=None):
     """The one object lookup of the web pages: out of the user's scope for `action`, missing, or a pk
-    that is not a number, it is a 404. `queryset` (of `model`) adds select_related or narrows to a parent;
-    the scope is applied to it all the same."""
-    if not str(pk).isdigit():
+    that is not a number the database can hold, it is a 404. `queryset` (of `model`) adds select_related
+    or narrows to a parent; the scope is applied to it all the same."""
+    pk = parse_pk(pk)
+    if pk is None:
         raise Http404
     qs = model.objects.all() if queryset is None else queryset
     obj = qs.visible_to(request.user, action).filter(pk=pk).first()
@@ -149,8 +153,33 @@ class ScopedFormView(ScopedObjectView):
 
 
 def paginate(request, queryset, per_page=50):
+    """The page of ?page=: out of range (below 1, or past the end however large) the last one, junk the first.
+
+    `get_page` turns the number into a page before any query, so no OFFSET beyond the database's range.
+    """
     return Paginator(queryset, per_page).get_page(request.GET.get("page"))
 
 
 def csrf_failure(request, reason=""):
     return render(request, "403_csrf.html", status=403)
+
+
+# Django's error pages (config/urls.py handler400 …), except under /api/, where a client reads JSON in
+# the API's error shape: an unknown path there is {"detail": …} 404 like a missing object.
+
+def bad_request(request, exception):
+    return error_response(request, 400) if is_api_request(request) else defaults.bad_request(request, exception)
+
+
+def permission_denied(request, exception):
+    if is_api_request(request):
+        return error_response(request, 403)
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request, exception):
+    return error_response(request, 404) if is_api_request(request) else defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    return error_response(request, 500) if is_api_request(request) else defaults.server_error(request)

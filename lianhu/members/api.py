@@ -12,7 +12,7 @@ from ninja.pagination import paginate
 
 from lianhu.audit.lookups import audit_id_lookup
 from lianhu.common.http import client_ip
-from lianhu.common.api import Page, PersonOut, scoped_get
+from lianhu.common.api import Id, Page, PersonOut, scoped_get
 from lianhu.common.search_keys import id_number_hash
 from lianhu.org.api import HouseholdRef, IdNumberSearch, Ref
 from lianhu.org.models import Branch, Gender, Grid, Household
@@ -136,7 +136,7 @@ def _members():
 
 @router.get("/members", response=list[MemberOut])
 @paginate(Page)
-def member_list(request, branch: int | None = None, status: MemberStatus | None = None, q: str = ""):
+def member_list(request, branch: Id | None = None, status: MemberStatus | None = None, q: str = ""):
     """q: part of the name, the start of its pinyin initials, or an ID number (audited), as on the list page."""
     data = {"branch": branch, "status": status, "q": q}
     members = MemberFilter({k: v for k, v in data.items() if v not in (None, "")}, user=request.user,
@@ -203,7 +203,7 @@ def _links():
 
 @router.get("/links", response=list[LinkOut])
 @paginate(Page)
-def link_list(request, member: int | None = None, household: int | None = None, active: bool | None = None):
+def link_list(request, member: Id | None = None, household: Id | None = None, active: bool | None = None):
     links = _links().visible_to(request.user)
     if member is not None:
         links = links.filter(member_id=member)

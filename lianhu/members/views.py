@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from lianhu.audit.lookups import audit_id_lookup
-from lianhu.common.http import client_ip
+from lianhu.common.http import client_ip, parse_pk
 from lianhu.common.views import ScopedFormView, ScopedObjectView, paginate
 from lianhu.org.models import Branch, Household
 from lianhu.org.views import list_params
@@ -140,8 +140,8 @@ def needs_member(request):
         .filter(~Exists(active)).select_related("branch", "grid").order_by("branch__code", "code")
     )
     branch = request.GET.get("branch", "")
-    if branch.isdigit():
-        qs = qs.filter(branch_id=branch)
+    if (branch_pk := parse_pk(branch)) is not None:
+        qs = qs.filter(branch_id=branch_pk)
     page = paginate(request, qs)
     choices: dict[int, list[PartyMember]] = {}
     for m in members_with_room(request.user, {h.branch_id for h in page}):

@@ -16,7 +16,7 @@ from ninja.pagination import paginate
 
 from lianhu.audit.lookups import audit_id_lookup
 from lianhu.audit.services import personal_data_reveal
-from lianhu.common.api import Page, PersonOut, scoped_get
+from lianhu.common.api import Id, Page, PersonOut, scoped_get
 from lianhu.common.http import client_ip
 from lianhu.common.search_keys import id_number_hash
 from lianhu.common.registry import apply_all
@@ -190,7 +190,7 @@ def office_detail(request, office_id: int):
 
 @router.get("/branches", response=list[BranchOut])
 @paginate(Page)
-def branch_list(request, office: int | None = None):
+def branch_list(request, office: Id | None = None):
     branches = Branch.objects.visible_to(request.user).select_related("office")
     if office is not None:
         branches = branches.filter(office_id=office)
@@ -204,7 +204,7 @@ def branch_detail(request, branch_id: int):
 
 @router.get("/grids", response=list[GridOut])
 @paginate(Page)
-def grid_list(request, branch: int | None = None):
+def grid_list(request, branch: Id | None = None):
     grids = Grid.objects.visible_to(request.user).select_related("branch")
     if branch is not None:
         grids = grids.filter(branch_id=branch)
@@ -225,7 +225,7 @@ def _households():
 
 @router.get("/households", response=list[HouseholdOut])
 @paginate(Page)
-def household_list(request, branch: int | None = None, grid: int | None = None, linked: bool | None = None,
+def household_list(request, branch: Id | None = None, grid: Id | None = None, linked: bool | None = None,
                    q: str = ""):
     """The list page's filters (HouseholdFilter): q searches as the page does; an ID number is audited."""
     data = {"branch": branch, "grid": grid, "q": q, "linked": None if linked is None else ("yes" if linked else "no")}
@@ -275,7 +275,7 @@ def _residents():
 
 @router.get("/residents", response=list[ResidentOut])
 @paginate(Page)
-def resident_list(request, household: int | None = None, q: str = ""):
+def resident_list(request, household: Id | None = None, q: str = ""):
     """q: part of the name, or the start of its pinyin initials (单雪梅 → sxm)."""
     residents = _residents().visible_to(request.user)
     if household is not None:

@@ -26,7 +26,7 @@ from lianhu.audit.lookups import audit_id_lookup
 from lianhu.audit.services import masked_search
 from lianhu.audit.verbs import FILTER_LABELS
 from lianhu.common import xlsx
-from lianhu.common.http import client_ip
+from lianhu.common.http import client_ip, parse_pk
 from lianhu.common.registry import UnknownEntry
 from lianhu.common.sheets import sheet_class
 from lianhu.org.models import Branch, Grid, Office
@@ -58,7 +58,7 @@ def _office_or_404(request, action: str) -> Office:
     offices = _offices(request.user, action)
     wanted = request.GET.get("office") or request.POST.get("office")
     if wanted:
-        office = offices.filter(pk=wanted).first() if str(wanted).isdigit() else None
+        office = offices.filter(pk=pk).first() if (pk := parse_pk(wanted)) is not None else None
     else:
         office = offices.first() if offices.count() == 1 else None
     if office is None:

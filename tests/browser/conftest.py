@@ -8,8 +8,9 @@
 fresh browser context (no cookies carried over); the browser itself is started once per session.
 Fixture `log_in(page, user)` signs a user in through the real login form, and
 `assert_renders_chinese(page)` checks that Chinese is drawn with a real font. A test fails if the
-page raised an uncaught JavaScript error. Without Chromium the tests are skipped, except under
-CI=true, where they fail: CI must never pass by skipping them (`make browsers` installs it).
+page raised an uncaught JavaScript error or the Content-Security-Policy blocked something. Without
+Chromium the tests are skipped, except under CI=true, where they fail: CI must never pass by skipping
+them (`make browsers` installs it).
 """
 
 from __future__ import annotations
@@ -68,8 +69,15 @@ def _page(chromium, **context_options):
         if response.status >= 400 and response.request.resource_type not in ("document", "xhr", "fetch"):
             page.js_errors.append(f"{response.status} {response.url}")
 
+    def policy_violation(message) -> None:
+        # Chromium reports what the Content-Security-Policy blocked (an inline script, style or handler,
+        # an eval) only on the console: "Refused to execute inline script …", "Applying inline style violates …".
+        if message.type == "error" and "Content Security Policy" in message.text:
+            page.js_errors.append(message.text)
+
     page.on("pageerror", lambda error: page.js_errors.append(str(error)))
     page.on("response", refused_asset)
+    page.on("console", policy_violation)
     return context, page
 
 

@@ -1,0 +1,83 @@
+"""Sessions end after a while without activity: sooner for roles that may reveal personal data."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from urllib.parse import urlencode, urlsplit
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import HttpResponse
+from django.shortcuts import resolve_url
+from django.utils import timezone
+
+from lianhu.common.api import is_api_request
+
+LAST_SEEN = "lianhu_last_seen"  # seconds since the epoch, of the last request that wrote it
+STAMP_EVERY = 60  # seconds: the session is written at most once a minute, not on every request
+IDLE_MESSAGE = "长时间未操作，已自动退出，请重新登录"
+
+
+def start_session_clocks(sender, request, user, **kwargs) -> None:
+    """At login (user_logged_in, connected in AccountsConfig.ready): the session's 12 hours start now,
+    however active it stays (the stamp written every minute saves the session, and Django would give a
+    saved session the full SESSION_COOKIE_AGE afresh), and so does its idle time."""
+    if request is None or not hasattr(request, "session"):
+        return
+    request.session.set_expiry(timezone.now() + timedelta(seconds=settings.SESSION_COOKIE_AGE))
+    request.session[LAST_SEEN] = int(time.time())
+
+
+def idle_limit(user) -> int:
+    """Seconds a session of `user` may stay idle: roles that may reveal personal data (and so export it
+    in full) get LIANHU_SESSION_IDLE_MINUTES, the others LIANHU_SESSION_IDLE_MINUTES_READONLY."""
+    minutes = settings.SESSION_IDLE_MINUTES if user.can("reveal") else settings.SESSION_IDLE_MINUTES_READONLY
+    return minutes * 60
+
+
+class IdleSessionMiddleware:
+    """Logs out a session idle longer than its user's role allows, with a message on the login page.
+
+    The login starts the clocks (`start_session_clocks`); a session from before has them started by its
+    first request here. Requests with an API token carry no session and are not concerned.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated and self.idle_too_long(request):
+            logout(request)
+            if request.headers.get("HX-Request"):
+                return self.htmx_to_login(request)
+            if not is_api_request(request):
+                messages.info(request, IDLE_MESSAGE)
+            # The request goes on as anonymous: a page sends to the login page, the API answers 401.
+        return self.get_response(request)
+
+    def idle_too_long(self, request) -> bool:
+        """Whether the session was idle too long; if not, its activity is stamped (once a minute at most)."""
+        last_seen = request.session.get(LAST_SEEN)
+        if last_seen is None:
+            start_session_clocks(None, request, request.user)
+            return False
+        now = int(time.time())
+        idle = now - last_seen
+        # The user's roles are looked up only when the idle time could matter.
+        shortest = min(settings.SESSION_IDLE_MINUTES, settings.SESSION_IDLE_MINUTES_READONLY) * 60
+        if idle > shortest and idle > idle_limit(request.user):
+            return True
+        if idle >= STAMP_EVERY:
+            request.session[LAST_SEEN] = now
+        return False
+
+    def htmx_to_login(self, request):
+        """An htmx request (a 查看 button) would swap the login page into a fragment: load it whole instead."""
+        messages.info(request, IDLE_MESSAGE)
+        login_url = resolve_url(settings.LOGIN_URL)
+        page = urlsplit(request.headers.get("HX-Current-URL", ""))
+        if page.path:
+            login_url += "?" + urlencode({"next": page.path + (f"?{page.query}" if page.query else "")})
+        return HttpResponse(headers={"HX-Redirect": login_url})
