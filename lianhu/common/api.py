@@ -4,6 +4,9 @@ Every error answers {"detail": "<中文说明>"}; validation errors add {"errors
 whether they come from the request schema or from a service's `ValidationError`. So do errors that
 happen before ninja sees the request (an unknown path under /api/: `lianhu.common.views.page_not_found`)
 and exceptions nothing handled (500, logged as Django logs a page's).
+
+Records that are edited carry a version (`lianhu.common.versions`): their GET and PATCH give it as a
+weak `ETag`, and a PATCH with an `If-Match` naming another version answers 412 and writes nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, Suspiciou
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.signals import got_request_exception
 from django.http import Http404
-from ninja import Field, NinjaAPI, Schema
+from django.utils.http import parse_etags
+from ninja import Field, Header, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as SchemaValidationError
 from ninja.pagination import PageNumberPagination
@@ -24,6 +28,7 @@ from ninja.renderers import JSONRenderer
 
 from lianhu.common.http import MAX_PK, parse_pk
 from lianhu.common.masking import age_on
+from lianhu.common.versions import StaleVersion, version_of
 
 logger = logging.getLogger("django.request")  # where Django logs a page's 500 (and mails it to ADMINS)
 
@@ -96,6 +101,45 @@ def error_response(request, status: int):
 
 def is_api_request(request) -> bool:
     return request.path_info.startswith(API_PATH_PREFIX)
+
+
+class Detail(Schema):
+    detail: str
+
+
+# For the `response` of an operation that honours If-Match, so the OpenAPI document lists the 412.
+PRECONDITION_FAILED = {412: Detail}
+
+# An operation's `if_match: IfMatch = None`: documented in OpenAPI, read with `expected_versions(if_match)`.
+IfMatch = Header[str | None, {
+    "alias": "If-Match",
+    "description": "上次读取时得到的 ETag，如 W/\"1764312345123456\"：记录已被他人修改则返回 412，不写入；"
+                   "不带则只修改所提交的字段",
+}]
+
+
+def etag(obj) -> str:
+    """A weak ETag: it names the record's version, not the bytes (what is shown depends on who asks)."""
+    return f'W/"{version_of(obj)}"'
+
+
+def expected_versions(if_match: str | None) -> set[str] | None:
+    """The versions an If-Match header accepts: None for no header or "*" (any version will do).
+
+    Weak and strong tags compare alike (the tags are weak; RFC 9110's strong comparison would
+    make If-Match useless with them). A header that names no tag at all matches nothing.
+    """
+    if if_match is None:
+        return None
+    tags = parse_etags(if_match)
+    if tags == ["*"]:
+        return None
+    return {tag.removeprefix("W/").strip('"') for tag in tags}
+
+
+@api.exception_handler(StaleVersion)
+def precondition_failed(request, exc):
+    return api.create_response(request, {"detail": "已被他人修改"}, status=412)
 
 
 @api.exception_handler(Http404)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from . import bulk, crypto
@@ -50,6 +51,33 @@ class SealedPersonalData(models.Model):
         self.phone_cipher = crypto.encrypt(value)
         self.phone_hash = phone_hash(value)  # the module function: this class's field is only a name here
         self.phone_masked = mask_phone(value)
+
+    # The columns that hold each sealed field, for save(update_fields=...).
+    sealed_columns = {
+        "id_number": ["id_number_cipher", "id_number_hash", "id_number_masked"],
+        "phone": ["phone_cipher", "phone_hash", "phone_masked"],
+    }
+
+    def set_sealed(self, *, id_number: str | None = None, phone: str | None = None) -> list[str]:
+        """Set the ID number and phone that are given (blank clears, None keeps); return those that changed.
+
+        The errors of both are raised together, by field.
+        """
+        errors, changed = {}, []
+        for name, setter, raw in (("id_number", self.set_id_number, id_number), ("phone", self.set_phone, phone)):
+            if raw is None:
+                continue
+            before = (getattr(self, name + "_hash"), getattr(self, name + "_masked"))
+            try:
+                setter(raw)
+            except ValidationError as e:
+                errors[name] = e.messages
+                continue
+            if (getattr(self, name + "_hash"), getattr(self, name + "_masked")) != before:
+                changed.append(name)
+        if errors:
+            raise ValidationError(errors)
+        return changed
 
     def reveal_id_number(self) -> str:
         return crypto.decrypt(self.id_number_cipher)

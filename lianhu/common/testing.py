@@ -1,9 +1,14 @@
-"""Small builders for tests and benchmarks that know no domain: ID numbers, API calls, a password."""
+"""Small builders for tests and benchmarks that know no domain: ID numbers, API calls, a password,
+races run for real (threads) or made to happen at a chosen moment."""
 
 from __future__ import annotations
 
 import itertools
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from django.db import connections
 
 from stdnum.cn import ric
 
@@ -48,3 +53,42 @@ class PksOf(dict):
 
     def __missing__(self, name):
         return getattr(self.world, name).pk
+
+
+def at_once(calls: list) -> list:
+    """Run each call in its own thread, all released together, each on its own database connection
+    (closed afterwards); return what each returned, or the exception it raised, in order.
+
+    For PostgreSQL (SQLite runs one write transaction at a time) in a `transaction=True` test.
+    """
+    barrier = threading.Barrier(len(calls))
+
+    def run(call):
+        try:
+            barrier.wait()
+            return call()
+        except Exception as e:  # handed back: the test looks at who was refused and why
+            return e
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+def meanwhile(monkeypatch, module, name: str, other, when=lambda *args: True) -> None:
+    """Run `other()` once, right after `module.name(...)` returns for arguments that `when` accepts.
+
+    A race made to happen at a chosen moment: patch the function a request reads its object with, and
+    another writer's request lands between this request's read and its write, every time.
+    """
+    original = getattr(module, name)
+    pending = [other]
+
+    def wrapped(*args, **kwargs):
+        result = original(*args, **kwargs)
+        if pending and when(*args, **kwargs):
+            pending.pop()()
+        return result
+
+    monkeypatch.setattr(module, name, wrapped)

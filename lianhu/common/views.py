@@ -14,6 +14,9 @@ from django.views import defaults, generic
 from .api import error_response, is_api_request
 from .http import parse_pk
 
+from .forms import VersionedFormMixin
+from .versions import StaleVersion
+
 
 def scoped_get_or_404(request, model, pk, action: str = "view", queryset=None):
     """The one object lookup of the web pages: out of the user's scope for `action`, missing, or a pk
@@ -120,12 +123,24 @@ def apply_validation_error(form, error: ValidationError) -> None:
 class ScopedFormView(ScopedObjectView):
     """A scoped page with one form: GET shows it, a valid POST goes to `form_valid`.
 
-    `get_form` binds `self.request.POST or None`; `form_valid` calls the service and returns the response,
-    and a ValidationError it raises is shown on the form as typed. The page is `template_name` with `form`
-    and what `get_context_data(form)` adds.
+    `get_form` binds `self.form_data` (or `self.request.POST or None`); `form_valid` calls the service and
+    returns the response, and a ValidationError it raises is shown on the form as typed. The page is
+    `template_name` with `form` and what `get_context_data(form)` adds.
+
+    A form with a version (VersionedFormMixin) posted after someone else saved the record is stale: it is
+    shown again filled from the record as stored now, with what was typed beside each field that differs,
+    so a second click on 保存 cannot undo the other edit. Its `form_valid` passes `form.expected_version`
+    to the service, whose StaleVersion (the record changed after this request read it) is shown the same way.
     """
 
     template_name: str
+    stale_message = "该记录已被他人修改，以下为最新内容，请核对后重新提交"
+    showing_stored = False
+
+    @property
+    def form_data(self):
+        """What get_form binds: the posted data, or None to show the object as stored."""
+        return None if self.showing_stored else (self.request.POST or None)
 
     def get_form(self):
         raise NotImplementedError
@@ -141,15 +156,27 @@ class ScopedFormView(ScopedObjectView):
 
     def post(self, request, *args, **kwargs):
         form = self.get_form()
+        if isinstance(form, VersionedFormMixin) and form.is_stale():
+            return self.render_stale(form)
         if form.is_valid():
             try:
                 return self.form_valid(form)
+            except StaleVersion:
+                return self.render_stale(form)
             except ValidationError as e:
                 apply_validation_error(form, e)
         return self.render_form(form)
 
-    def render_form(self, form):
-        return render(self.request, self.template_name, {"form": form, **self.get_context_data(form)})
+    def render_form(self, form, **extra):
+        return render(self.request, self.template_name, {"form": form, **self.get_context_data(form), **extra})
+
+    def render_stale(self, posted):
+        """The form again, filled from the record as stored now, with what `posted` said beside it."""
+        self.object = self.get_object()
+        self.showing_stored = True
+        form = self.get_form()
+        form.show_what_was_typed(posted)
+        return self.render_form(form, warning=self.stale_message)
 
 
 def paginate(request, queryset, per_page=50):

@@ -2,17 +2,20 @@
 
 Reads use the "view" scope; every write (members, links, exemption) uses "manage_members", for the
 object and for every foreign key in the body, so an id out of the writer's scope answers 404.
+A member comes with his version as an ETag; a PATCH or an exemption with an If-Match naming an older
+version answers 412 and writes nothing (lianhu.common.api).
 """
 
 import datetime as dt
 
 from django.db.models import Count, Q
+from django.http import HttpResponse
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from lianhu.audit.lookups import audit_id_lookup
 from lianhu.common.http import client_ip
-from lianhu.common.api import Id, Page, PersonOut, scoped_get
+from lianhu.common.api import PRECONDITION_FAILED, Id, IfMatch, Page, PersonOut, etag, expected_versions, scoped_get
 from lianhu.common.search_keys import id_number_hash
 from lianhu.org.api import HouseholdRef, IdNumberSearch, Ref
 from lianhu.org.models import Branch, Gender, Grid, Household
@@ -154,9 +157,15 @@ def member_search(request, payload: IdNumberSearch):
     return _members().visible_to(request.user).filter(id_number_hash=id_number_hash(payload.id_number))
 
 
+def _member_out(request, response: HttpResponse, pk: int) -> PartyMember:
+    member = scoped_get(request, PartyMember, pk, queryset=_members())
+    response["ETag"] = etag(member)
+    return member
+
+
 @router.get("/members/{member_id}", response=MemberOut)
-def member_detail(request, member_id: int):
-    return scoped_get(request, PartyMember, member_id, queryset=_members())
+def member_detail(request, member_id: int, response: HttpResponse):
+    return _member_out(request, response, member_id)
 
 
 def _resolve_member_keys(request, data: dict) -> dict:
@@ -168,29 +177,34 @@ def _resolve_member_keys(request, data: dict) -> dict:
 
 
 @router.post("/members", response={201: MemberOut})
-def member_create(request, payload: MemberCreate):
+def member_create(request, payload: MemberCreate, response: HttpResponse):
     data = _resolve_member_keys(request, payload.dict())
     sealed = {name: data.pop(name) for name in SEALED}
-    member = services.member_save(member=PartyMember(**data), actor=request.user, ip=client_ip(request), **sealed)
-    return Status(201, scoped_get(request, PartyMember, member.pk, queryset=_members()))
+    member = services.member_create(member=PartyMember(**data), actor=request.user, ip=client_ip(request), **sealed)
+    return Status(201, _member_out(request, response, member.pk))
 
 
-@router.patch("/members/{member_id}", response=MemberOut)
-def member_update(request, member_id: int, payload: MemberUpdate):
+@router.patch("/members/{member_id}", response={200: MemberOut, **PRECONDITION_FAILED})
+def member_update(request, member_id: int, payload: MemberUpdate, response: HttpResponse,
+                  if_match: IfMatch = None):
+    """Only the fields sent change. With If-Match, 412 when the member changed since that version."""
     member = scoped_get(request, PartyMember, member_id, MANAGE)
-    data = _resolve_member_keys(request, payload.dict(exclude_unset=True))
-    sealed = {name: data.pop(name) for name in SEALED if name in data}
-    for name, value in data.items():
-        setattr(member, name, value)
-    services.member_save(member=member, actor=request.user, ip=client_ip(request), **sealed)
-    return scoped_get(request, PartyMember, member.pk, queryset=_members())
+    changes = _resolve_member_keys(request, payload.dict(exclude_unset=True))
+    sealed = {name: changes.pop(name) for name in SEALED if name in changes}
+    services.member_update(member=member, changes=changes, actor=request.user, ip=client_ip(request),
+                           expected_version=expected_versions(if_match), **sealed)
+    return _member_out(request, response, member.pk)
 
 
-@router.post("/members/{member_id}/exempt", response=ExemptOut)
-def member_exempt(request, member_id: int, payload: ExemptIn):
-    """认定不能联户: the member keeps a post (设岗定责) and his households are released."""
+@router.post("/members/{member_id}/exempt", response={200: ExemptOut, **PRECONDITION_FAILED})
+def member_exempt(request, member_id: int, payload: ExemptIn, response: HttpResponse, if_match: IfMatch = None):
+    """认定不能联户: the member keeps a post (设岗定责) and his households are released.
+
+    With If-Match, 412 when the member changed since that version; the ETag is his version after."""
     member = scoped_get(request, PartyMember, member_id, MANAGE)
-    released = services.member_mark_exempt(member=member, actor=request.user, ip=client_ip(request), **payload.dict())
+    released = services.member_mark_exempt(member=member, actor=request.user, ip=client_ip(request),
+                                           expected_version=expected_versions(if_match), **payload.dict())
+    response["ETag"] = etag(PartyMember.objects.get(pk=member.pk))
     return {"released": released}
 
 

@@ -2,7 +2,7 @@ from django import forms
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from lianhu.common.forms import SealedFieldsMixin
+from lianhu.common.forms import SealedFieldsMixin, VersionedFormMixin
 from lianhu.org.models import Branch, Grid
 from lianhu.org.rules import form_grid_in_branch
 
@@ -33,7 +33,7 @@ class LinkForm(forms.Form):
         self.fields["member"].queryset = members_with_room(user, [household.branch_id])
 
 
-class MemberForm(SealedFieldsMixin, forms.ModelForm):
+class MemberForm(VersionedFormMixin, SealedFieldsMixin, forms.ModelForm):
     class Meta:
         model = PartyMember
         fields = ["branch", "grid", "name", "gender", "birth_date", "joined_party_on", "address", "capacity", "post",

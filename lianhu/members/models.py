@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.urls import reverse
 
 from lianhu.common.masking import age_on
@@ -89,6 +90,9 @@ class PartyMember(SealedPersonalData):
     exempt_since = models.DateField("认定日期", null=True, blank=True)
     exempt_approved_by = models.CharField("认定人", max_length=50, blank=True)
     post = models.CharField("设岗定责", max_length=50, blank=True, help_text="不能联户的党员所担任的岗位，如政策宣传岗")
+    # The version an edit is checked against (lianhu.common.versions); the database fills it for the
+    # imports' bulk inserts, which name their columns.
+    updated_at = models.DateTimeField("更新时间", auto_now=True, db_default=Now())
 
     objects = ScopedManager()
     scope = Scope(member=_members_self, grid="grid", branch="branch", office="branch__office", zone="branch__office__zone")

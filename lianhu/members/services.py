@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Collection
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -16,7 +17,9 @@ from lianhu.audit.models import AuditEntry
 from lianhu.audit.services import audit_log
 from lianhu.audit.lookups import refuse_duplicate_id_number
 from lianhu.common.pinyin import name_initials
+from lianhu.common.search_keys import id_number_hash
 from lianhu.common.validators import parse_id_number
+from lianhu.common.versions import apply_changes, refuse_stale
 from lianhu.org.models import Household
 from lianhu.org.rules import grid_in_branch
 
@@ -24,19 +27,22 @@ from . import rules
 from .models import EndReason, LiaisonLink, MemberStatus, PartyMember, party_age_problem, underage_problem
 
 
-def member_save(*, member: PartyMember, actor, ip: str | None = None, id_number: str | None = None,
-                phone: str | None = None) -> PartyMember:
-    """Create or update a member; sealed fields are set only when given."""
-    creating = member.pk is None
-    errors = {}
-    for field, setter, value in (("id_number", member.set_id_number, id_number), ("phone", member.set_phone, phone)):
-        if value is not None:
-            try:
-                setter(value)
-            except ValidationError as e:
-                errors[field] = e.messages
-    if errors:
-        raise ValidationError(errors)
+def _refuse_taken_number(id_number: str | None, *, exclude_pk, actor, ip: str | None) -> None:
+    """A number registered to another member is refused, before any transaction: a number registered
+    outside the user's scope is a look-up (audit.lookups), and its audit entry must outlive the refusal."""
+    if not id_number:
+        return
+    id_hash = id_number_hash(id_number)
+    refuse_duplicate_id_number(PartyMember.objects.filter(id_number_hash=id_hash).exclude(pk=exclude_pk), actor,
+                               raw=id_number, ip=ip)
+
+
+def _check_member(member: PartyMember, *, actor, id_number: str | None, phone: str | None) -> list[str]:
+    """Set the sealed fields that are given and check the rules of a member's own fields.
+
+    Returns the sealed fields that changed.
+    """
+    changed = member.set_sealed(id_number=id_number, phone=phone)
     member.name_initials = name_initials(member.name)
     grid_in_branch(member.grid if member.grid_id else None, member.branch_id)
     age = party_age_problem(member.birth_date, member.joined_party_on)
@@ -47,26 +53,61 @@ def member_save(*, member: PartyMember, actor, ip: str | None = None, id_number:
     if underage:
         raise ValidationError({"birth_date" if member.birth_date else "id_number": underage})
     if member.id_number_hash:
-        refuse_duplicate_id_number(PartyMember.objects.filter(id_number_hash=member.id_number_hash).exclude(pk=member.pk),
-                                   actor, raw=id_number or "", ip=ip)
+        refuse_duplicate_id_number(PartyMember.objects.filter(id_number_hash=member.id_number_hash).exclude(pk=member.pk), actor)
+    return changed
+
+
+def _save(member: PartyMember, **kwargs) -> None:
+    try:
+        with transaction.atomic():
+            member.save(**kwargs)
+    except IntegrityError:
+        raise ValidationError({"id_number": "该身份证号已经登记"}) from None
+
+
+def member_create(*, member: PartyMember, actor, ip: str | None = None, id_number: str | None = None,
+                  phone: str | None = None) -> PartyMember:
+    """Register a new member with his sealed ID number and phone."""
+    _refuse_taken_number(id_number, exclude_pk=None, actor=actor, ip=ip)
+    _check_member(member, actor=actor, id_number=id_number, phone=phone)
+    member.full_clean(validate_constraints=False)
     with transaction.atomic():
-        if not creating:
-            current = PartyMember.objects.select_for_update().get(pk=member.pk)
-            load = current.links.active().count()
-            if member.status == MemberStatus.ACTIVE and member.capacity < load:
-                raise ValidationError({"capacity": "可联系户数不能少于当前已联系的户数（%d 户）" % load})
-            if current.branch_id != member.branch_id and load:
-                raise ValidationError({"branch": "该党员仍有联系户，请先解除联系再调往其他支部"})
-            if member.status != MemberStatus.ACTIVE and current.status == MemberStatus.ACTIVE and load:
-                raise ValidationError({"status": "该党员仍有联系户，请使用“认定不能联户”或先解除联系"})
-        member.full_clean(validate_constraints=False)
-        try:
-            with transaction.atomic():
-                member.save()
-        except IntegrityError:
-            raise ValidationError({"id_number": "该身份证号已经登记"}) from None
-        audit_log(actor=actor, action="create" if creating else "update", obj=member, ip=ip)
+        _save(member)
+        audit_log(actor=actor, action="create", obj=member, ip=ip)
     return member
+
+
+def member_update(*, member: PartyMember, changes: dict, actor, ip: str | None = None,
+                  expected_version: str | Collection[str] | None = None, id_number: str | None = None,
+                  phone: str | None = None) -> PartyMember:
+    """Change the given fields of a member, and only those, on the row as it is now.
+
+    The row is read again under its lock (which link_create takes too, so his load cannot change
+    meanwhile): what another writer saved stays, and a writer who names the version he read
+    (`expected_version`) is refused with StaleVersion once it has changed. Sealed fields change only
+    when a value is given (blank clears). Returns the member as stored.
+    """
+    _refuse_taken_number(id_number, exclude_pk=member.pk, actor=actor, ip=ip)
+    with transaction.atomic():
+        stored = PartyMember.objects.select_for_update().get(pk=member.pk)
+        refuse_stale(stored, expected_version)
+        branch_before, status_before = stored.branch_id, stored.status
+        changed = apply_changes(stored, changes)
+        changed += _check_member(stored, actor=actor, id_number=id_number, phone=phone)
+        if not changed:
+            return stored
+        load = stored.links.active().count()
+        if stored.status == MemberStatus.ACTIVE and stored.capacity < load:
+            raise ValidationError({"capacity": "可联系户数不能少于当前已联系的户数（%d 户）" % load})
+        if stored.branch_id != branch_before and load:
+            raise ValidationError({"branch": "该党员仍有联系户，请先解除联系再调往其他支部"})
+        if stored.status != MemberStatus.ACTIVE and status_before == MemberStatus.ACTIVE and load:
+            raise ValidationError({"status": "该党员仍有联系户，请使用“认定不能联户”或先解除联系"})
+        stored.full_clean(validate_constraints=False)
+        columns = {"name": ["name", "name_initials"], **PartyMember.sealed_columns}
+        _save(stored, update_fields=[*(c for field in changed for c in columns.get(field, [field])), "updated_at"])
+        audit_log(actor=actor, action="update", obj=stored, ip=ip, detail={"fields": changed})
+    return stored
 
 
 def link_create(*, member: PartyMember, household: Household, actor, ip: str | None = None,
@@ -114,26 +155,38 @@ def _end(link: LiaisonLink, *, actor, ip, on: dt.date, reason: str) -> None:
 
 def link_end(*, link: LiaisonLink, actor, ip: str | None = None, reason: str = EndReason.MANUAL,
              ended_on: dt.date | None = None) -> LiaisonLink:
-    if not link.is_active:
-        raise ValidationError("该联系关系已经结束")
+    """End a link, once: the row is read again under its lock, so of two ends at once the second is refused
+    and the first one's date, reason and who ended it stay. Returns the link as stored."""
     with transaction.atomic():
+        link = LiaisonLink.objects.select_for_update().get(pk=link.pk)
+        if not link.is_active:
+            raise ValidationError("该联系关系已经结束")
         _end(link, actor=actor, ip=ip, on=ended_on or timezone.localdate(), reason=reason)
     return link
 
 
+def _active_links_locked(member: PartyMember) -> list[LiaisonLink]:
+    """A member's active links, locked: one ended meanwhile (link_end does not lock the member) is waited
+    for and then left out, never ended a second time."""
+    return list(member.links.active().select_for_update(of=("self",)).select_related("household").order_by("pk"))
+
+
 def member_mark_exempt(*, member: PartyMember, reason: str, since: dt.date, approved_by: str, actor,
-                       ip: str | None = None, post: str = "") -> int:
+                       ip: str | None = None, post: str = "",
+                       expected_version: str | Collection[str] | None = None) -> int:
     """Record that a member can no longer link households; his households become unlinked.
 
-    Returns how many households were released into the "needs a member" list.
+    Returns how many households were released into the "needs a member" list. With `expected_version`,
+    StaleVersion when the member changed since that version.
     """
     if since > timezone.localdate():
         raise ValidationError({"since": "认定日期不能晚于今天"})
     with transaction.atomic():
         member = PartyMember.objects.select_for_update().get(pk=member.pk)
+        refuse_stale(member, expected_version)
         if member.status == MemberStatus.LEFT:
             raise ValidationError("已转出的党员不能认定为不能联户")
-        links = list(member.links.active().select_related("household"))
+        links = _active_links_locked(member)
         for link in links:
             _end(link, actor=actor, ip=ip, on=since, reason=EndReason.MEMBER_EXEMPT)
         member.status = MemberStatus.EXEMPT
@@ -168,7 +221,7 @@ def member_mark_left(*, member: PartyMember, on: dt.date, actor, ip: str | None 
     """A member who moves away or passes away leaves the branch; his households become unlinked."""
     with transaction.atomic():
         member = PartyMember.objects.select_for_update().get(pk=member.pk)
-        links = list(member.links.active().select_related("household"))
+        links = _active_links_locked(member)
         for link in links:
             _end(link, actor=actor, ip=ip, on=on, reason=EndReason.MEMBER_LEFT)
         member.status = MemberStatus.LEFT

@@ -1,7 +1,7 @@
 """The members file (党员名册) and the links file (联系关系表).
 
 Rows bind with the rules of the forms and services: the validators and choices of MemberForm and
-ExemptForm, member_save's "capacity not below the current load", member_mark_exempt/left (a member
+ExemptForm, member_update's "capacity not below the current load", member_mark_exempt/left (a member
 who can no longer serve releases his households), and link_create's checks (active member, same
 branch, capacity, one active link per household), applied in bulk inside the import's transaction.
 """
@@ -391,7 +391,7 @@ class MemberSheet(_OfficeSheet):
         return True
 
     def _check_loads(self, drafts: list[MemberDraft], problem, outcome: Outcome) -> None:
-        """member_save's rules for members who have households: capacity and branch."""
+        """member_update's rules for members who have households: capacity and branch."""
         ids = [d.stored["id"] for d in drafts if d.final is not None and d.stored is not None]
         loads = Counter()
         for part in xlsx.chunks(ids):
@@ -433,8 +433,10 @@ class MemberSheet(_OfficeSheet):
         for part in xlsx.chunks([d.stored["id"] for d in plan["changed"]]):
             ciphers.update((row[0], row[1:]) for row in PartyMember.objects.filter(pk__in=part).values_list(
                 "id", "id_number_cipher", "id_number_masked", "phone_cipher", "phone_masked"))
-        bulk.update_rows(PartyMember, (*MEMBER_FIELDS, "name_initials", *SEALED_FIELDS),
-                         ((d.stored["id"], *self._row(d, ciphers)) for d in plan["changed"]))
+        # updated_at is the version an open edit form is checked against (lianhu.common.versions).
+        now = timezone.now()
+        bulk.update_rows(PartyMember, (*MEMBER_FIELDS, "name_initials", *SEALED_FIELDS, "updated_at"),
+                         ((d.stored["id"], *self._row(d, ciphers), now) for d in plan["changed"]))
 
     @staticmethod
     def _row(d: MemberDraft, ciphers: dict) -> tuple:

@@ -59,13 +59,18 @@ class MemberEditView(ScopedFormView):
     template_name = "org/form.html"
 
     def get_form(self):
-        return MemberForm(self.request.POST or None, instance=self.object or PartyMember(), user=self.request.user,
+        return MemberForm(self.form_data, instance=self.object or PartyMember(), user=self.request.user,
                           editing=not self.creating,
                           initial={"branch": self.request.GET.get("branch")} if self.creating else None)
 
     def form_valid(self, form):
-        member = services.member_save(member=form.instance, actor=self.request.user, ip=client_ip(self.request),
-                                      id_number=form.cleaned_data["id_number"], phone=form.cleaned_data["phone"])
+        actor, ip = self.request.user, client_ip(self.request)
+        sealed = {"id_number": form.cleaned_data["id_number"], "phone": form.cleaned_data["phone"]}
+        if self.creating:
+            member = services.member_create(member=form.instance, actor=actor, ip=ip, **sealed)
+        else:
+            member = services.member_update(member=self.object, changes=form.changes(), actor=actor, ip=ip,
+                                            expected_version=form.expected_version, **sealed)
         messages.success(self.request, f"党员{member.name}已保存")
         return redirect(member)
 

@@ -32,7 +32,7 @@ class HouseholdAdmin(admin.ModelAdmin):
     list_filter = ["branch__office"]
     search_fields = ["code", "address"]
     raw_id_fields = ["grid"]
-    readonly_fields = ["branch"]  # moving a household between branches goes through household_save
+    readonly_fields = ["branch"]  # moving a household between branches goes through household_update
 
 
 @admin.register(Resident)

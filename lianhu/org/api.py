@@ -3,6 +3,8 @@
 Reads use the "view" scope, writes the "edit_roster" scope, for the object and for every foreign key
 in the body, so an id out of the writer's scope answers 404 exactly like a missing one.
 Residents are only ever shown masked; the clear value goes through the audited reveal.
+A household or resident comes with its version as an ETag; a PATCH writes only the fields it sends, and
+with an If-Match naming an older version it answers 412 and writes nothing (lianhu.common.api).
 """
 
 import datetime as dt
@@ -10,13 +12,13 @@ from typing import Literal
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from lianhu.audit.lookups import audit_id_lookup
 from lianhu.audit.services import personal_data_reveal
-from lianhu.common.api import Id, Page, PersonOut, scoped_get
+from lianhu.common.api import PRECONDITION_FAILED, Id, IfMatch, Page, PersonOut, etag, expected_versions, scoped_get
 from lianhu.common.http import client_ip
 from lianhu.common.search_keys import id_number_hash
 from lianhu.common.registry import apply_all
@@ -236,32 +238,39 @@ def household_list(request, branch: Id | None = None, grid: Id | None = None, li
     return households.results
 
 
+def _household_out(request, response: HttpResponse, pk: int) -> Household:
+    household = scoped_get(request, Household, pk, queryset=_households())
+    response["ETag"] = etag(household)
+    return household
+
+
 @router.get("/households/{household_id}", response=HouseholdOut)
-def household_detail(request, household_id: int):
-    return scoped_get(request, Household, household_id, queryset=_households())
+def household_detail(request, household_id: int, response: HttpResponse):
+    return _household_out(request, response, household_id)
 
 
 @router.post("/households", response={201: HouseholdOut})
-def household_create(request, payload: HouseholdCreate):
+def household_create(request, payload: HouseholdCreate, response: HttpResponse):
     data = payload.dict()
     data["branch"] = scoped_get(request, Branch, data["branch"], ROSTER)
     data["grid"] = scoped_get(request, Grid, data["grid"], ROSTER)
-    household = services.household_save(household=Household(**data), actor=request.user, ip=client_ip(request))
-    return Status(201, scoped_get(request, Household, household.pk, queryset=_households()))
+    household = services.household_create(household=Household(**data), actor=request.user, ip=client_ip(request))
+    return Status(201, _household_out(request, response, household.pk))
 
 
-@router.patch("/households/{household_id}", response=HouseholdOut)
-def household_update(request, household_id: int, payload: HouseholdUpdate):
+@router.patch("/households/{household_id}", response={200: HouseholdOut, **PRECONDITION_FAILED})
+def household_update(request, household_id: int, payload: HouseholdUpdate, response: HttpResponse,
+                     if_match: IfMatch = None):
+    """Only the fields sent change. With If-Match, 412 when the household changed since that version."""
     household = scoped_get(request, Household, household_id, ROSTER)
-    data = payload.dict(exclude_unset=True)
-    if "branch" in data:
-        data["branch"] = scoped_get(request, Branch, data["branch"], ROSTER)
-    if "grid" in data:
-        data["grid"] = scoped_get(request, Grid, data["grid"], ROSTER)
-    for name, value in data.items():
-        setattr(household, name, value)
-    services.household_save(household=household, actor=request.user, ip=client_ip(request))
-    return scoped_get(request, Household, household.pk, queryset=_households())
+    changes = payload.dict(exclude_unset=True)
+    if "branch" in changes:
+        changes["branch"] = scoped_get(request, Branch, changes["branch"], ROSTER)
+    if "grid" in changes:
+        changes["grid"] = scoped_get(request, Grid, changes["grid"], ROSTER)
+    services.household_update(household=household, changes=changes, actor=request.user, ip=client_ip(request),
+                              expected_version=expected_versions(if_match))
+    return _household_out(request, response, household.pk)
 
 
 # ---- residents ------------------------------------------------------------------------------------
@@ -293,31 +302,39 @@ def resident_search(request, payload: IdNumberSearch):
     return _residents().visible_to(request.user).filter(id_number_hash=id_number_hash(payload.id_number))
 
 
+def _resident_out(request, response: HttpResponse, pk: int) -> Resident:
+    resident = scoped_get(request, Resident, pk, queryset=_residents())
+    response["ETag"] = etag(resident)
+    return resident
+
+
 @router.get("/residents/{resident_id}", response=ResidentOut)
-def resident_detail(request, resident_id: int):
-    return scoped_get(request, Resident, resident_id, queryset=_residents())
+def resident_detail(request, resident_id: int, response: HttpResponse):
+    return _resident_out(request, response, resident_id)
 
 
 @router.post("/residents", response={201: ResidentOut})
-def resident_create(request, payload: ResidentCreate):
+def resident_create(request, payload: ResidentCreate, response: HttpResponse):
     data = payload.dict()
     sealed = {name: data.pop(name) for name in SEALED}
     data["household"] = scoped_get(request, Household, data["household"], ROSTER)
-    resident = services.resident_save(resident=Resident(**data), actor=request.user, ip=client_ip(request), **sealed)
-    return Status(201, scoped_get(request, Resident, resident.pk, queryset=_residents()))
+    resident = services.resident_create(resident=Resident(**data), actor=request.user, ip=client_ip(request),
+                                        **sealed)
+    return Status(201, _resident_out(request, response, resident.pk))
 
 
-@router.patch("/residents/{resident_id}", response=ResidentOut)
-def resident_update(request, resident_id: int, payload: ResidentUpdate):
+@router.patch("/residents/{resident_id}", response={200: ResidentOut, **PRECONDITION_FAILED})
+def resident_update(request, resident_id: int, payload: ResidentUpdate, response: HttpResponse,
+                    if_match: IfMatch = None):
+    """Only the fields sent change. With If-Match, 412 when the resident changed since that version."""
     resident = scoped_get(request, Resident, resident_id, ROSTER)
-    data = payload.dict(exclude_unset=True)
-    sealed = {name: data.pop(name) for name in SEALED if name in data}
-    if "household" in data:
-        data["household"] = scoped_get(request, Household, data["household"], ROSTER)
-    for name, value in data.items():
-        setattr(resident, name, value)
-    services.resident_save(resident=resident, actor=request.user, ip=client_ip(request), **sealed)
-    return scoped_get(request, Resident, resident.pk, queryset=_residents())
+    changes = payload.dict(exclude_unset=True)
+    sealed = {name: changes.pop(name) for name in SEALED if name in changes}
+    if "household" in changes:
+        changes["household"] = scoped_get(request, Household, changes["household"], ROSTER)
+    services.resident_update(resident=resident, changes=changes, actor=request.user, ip=client_ip(request),
+                             expected_version=expected_versions(if_match), **sealed)
+    return _resident_out(request, response, resident.pk)
 
 
 @router.post("/residents/{resident_id}/reveal", response=RevealOut)

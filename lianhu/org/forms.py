@@ -1,6 +1,6 @@
 from django import forms
 
-from lianhu.common.forms import SealedFieldsMixin
+from lianhu.common.forms import SealedFieldsMixin, VersionedFormMixin
 from lianhu.common.validators import clean_text
 
 from .rules import form_grid_in_branch
@@ -26,7 +26,7 @@ class GridForm(forms.ModelForm):
         return code
 
 
-class HouseholdForm(forms.ModelForm):
+class HouseholdForm(VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = Household
         fields = ["branch", "grid", "address", "villager_group", "self_built", "floors", "built_year",
@@ -44,7 +44,7 @@ class HouseholdForm(forms.ModelForm):
         return data
 
 
-class ResidentForm(SealedFieldsMixin, forms.ModelForm):
+class ResidentForm(VersionedFormMixin, SealedFieldsMixin, forms.ModelForm):
     """Sealed fields are plain form fields; left blank on edit, they keep their stored value."""
 
     care_tags = forms.MultipleChoiceField(label="关爱标签", required=False, choices=CareTag.choices,

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.urls import reverse
 
 from lianhu.common import crypto
@@ -195,6 +196,9 @@ class Resident(SealedPersonalData):
     relation = models.CharField("与户主关系", max_length=10, choices=Relation.choices, default=Relation.HEAD)
     care_tags = models.JSONField("关爱标签", default=list, blank=True)
     sensitive_tags_cipher = models.TextField(blank=True, default="", editable=False)
+    # The version an edit is checked against (lianhu.common.versions); the database fills it for the
+    # imports' bulk inserts, which name their columns.
+    updated_at = models.DateTimeField("更新时间", auto_now=True, db_default=Now())
 
     objects = ScopedManager()
     scope = Scope(  # the member level is added by the members app

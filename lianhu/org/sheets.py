@@ -2,8 +2,8 @@
 
 Rows bind with the rules the forms and services use: the same validators (parse_id_number,
 normalize_phone, clean_text), the model's choices, lengths and constraints, "the grid belongs to
-the branch" (HouseholdForm), one resident per ID number (resident_save, refuse_duplicate_id_number),
-"a linked household stays in its branch" (household_save), and scope through
+the branch" (HouseholdForm), one resident per ID number (resident_create and resident_update,
+refuse_duplicate_id_number), "a linked household stays in its branch" (household_update), and scope through
 `visible_to(user, "edit_roster")`. It is done in bulk rather than one form per row, so that 100k
 rows validate in seconds; a blank cell keeps what is stored, as a blank sealed field does in the form.
 """
@@ -910,8 +910,9 @@ class HouseholdSheet(xlsx.RosterSheet):
         # Rows are built (and their ID numbers and phones encrypted) as the database takes them in.
         bulk.insert_rows(Resident, ("household_id", *RESIDENT_FIELDS),
                          self._resident_rows(plan.new_residents, old, lambda r: r.household.final["id"]))
-        bulk.update_rows(Resident, RESIDENT_FIELDS,
-                         self._resident_rows(plan.changed_residents, old, lambda r: r.stored.id))
+        # updated_at is the version an open edit form is checked against (lianhu.common.versions).
+        changed = self._resident_rows(plan.changed_residents, old, lambda r: r.stored.id)
+        bulk.update_rows(Resident, (*RESIDENT_FIELDS, "updated_at"), ((*row, now) for row in changed))
         if progress:
             progress(1, 1, "写入")
 
@@ -940,7 +941,7 @@ class HouseholdSheet(xlsx.RosterSheet):
                    f.id_number_hash, id_masked, phone_cipher, f.phone_hash, phone_masked)
 
     def _assign_codes(self, drafts: list[HouseholdDraft]) -> None:
-        """Codes as household_save gives them (branch code + sequence), numbered on from the branch's last."""
+        """Codes as household_create gives them (branch code + sequence), numbered on from the branch's last."""
         by_branch: dict[int, list[HouseholdDraft]] = defaultdict(list)
         for h in drafts:
             by_branch[h.final["branch_id"]].append(h)

@@ -20,7 +20,7 @@ from .filters import HouseholdFilter
 from .forms import BranchForm, GridForm, HouseholdForm, ResidentForm
 from .hooks import branch_cards, branch_links, household_cells, household_filters, household_panels, household_rows
 from .models import Branch, Grid, Household, Office, Resident
-from .services import household_save, org_unit_save, resident_save
+from .services import household_create, household_update, org_unit_save, resident_create, resident_update
 
 
 def list_params(request):
@@ -148,14 +148,19 @@ class HouseholdEditView(ScopedFormView):
     def get_form(self):
         user, get = self.request.user, self.request.GET
         return HouseholdForm(
-            self.request.POST or None, instance=self.object or Household(),
+            self.form_data, instance=self.object or Household(),
             branches=Branch.objects.visible_to(user, "edit_roster"),
             grids=Grid.objects.visible_to(user, "edit_roster"),
             initial={"branch": get.get("branch"), "grid": get.get("grid")} if self.creating else None,
         )
 
     def form_valid(self, form):
-        household = household_save(household=form.instance, actor=self.request.user, ip=client_ip(self.request))
+        actor, ip = self.request.user, client_ip(self.request)
+        if self.creating:
+            household = household_create(household=form.instance, actor=actor, ip=ip)
+        else:
+            household = household_update(household=self.object, changes=form.changes(), actor=actor, ip=ip,
+                                         expected_version=form.expected_version)
         messages.success(self.request, "户信息已保存")
         return redirect("org:household_detail", pk=household.pk)
 
@@ -171,12 +176,16 @@ class ResidentEditView(ScopedFormView):
     template_name = "org/form.html"
 
     def get_form(self):
-        return ResidentForm(self.request.POST or None, instance=self.object or Resident(household=self.parent_object),
+        return ResidentForm(self.form_data, instance=self.object or Resident(household=self.parent_object),
                             editing=not self.creating)
 
     def form_valid(self, form):
-        resident = form.instance
-        resident_save(resident=resident, actor=self.request.user, ip=client_ip(self.request), **form.sealed_values())
+        actor, ip = self.request.user, client_ip(self.request)
+        if self.creating:
+            resident = resident_create(resident=form.instance, actor=actor, ip=ip, **form.sealed_values())
+        else:
+            resident = resident_update(resident=self.object, changes=form.changes(), actor=actor, ip=ip,
+                                       expected_version=form.expected_version, **form.sealed_values())
         messages.success(self.request, f"居民{resident.name}已保存")
         return redirect("org:household_detail", pk=self.parent_object.pk)
 
