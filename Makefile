@@ -52,11 +52,12 @@ keys: $(PY_STAMP)
 
 demo: install keys
 	@export DJANGO_DEBUG=1
+	export LIANHU_DEMO_MODE=1  # the demo accounts log in only in the demo mode
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
 	echo
 	echo "accounts: minggang (办事处党工委) / minggang_staff / zhongguan (社区书记) / fenhoulv (村书记) /"
-	echo "          member (党员) / grid (网格员) / advisor (党建指导员) / zone (区党工委); password lianhu2026"
+	echo "          member (党员) / grid (网格员) / advisor (党建指导员) / zone (区党工委); password Lianhu@2026"
 	echo "open http://127.0.0.1:8000/  (Ctrl-C stops the server and the worker)"
 	echo
 	$(PY) manage.py worker &

@@ -80,6 +80,7 @@ def _configure_environment(data_dir: Path, database_url: str) -> None:
     os.environ["DJANGO_SECRET_KEY"] = "bench-secret-key-not-for-production-0123456789"
     os.environ["LIANHU_DATA_KEY"] = "bench-data-key-0123456789-0123456789-abcdef"
     os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver"
+    os.environ["LIANHU_DEMO_MODE"] = "1"  # the pages are measured as the demo accounts
     os.environ.setdefault("LIANHU_LOG_LEVEL", "WARNING")
 
 

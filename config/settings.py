@@ -102,16 +102,18 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "lianhu.accounts.middleware.IdleSessionMiddleware",
+    "lianhu.accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
     "lianhu.audit.middleware.IdLookupLimitMiddleware",
 ]
 
-# Login security: after 5 wrong passwords for one account from one address, that pair waits 15 minutes
+# Login security: after 5 wrong passwords for one account from one address, that pair waits 30 minutes
 # (django-axes). Locking by account alone would let anyone lock an elderly member out on purpose.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# The accounts backend is Django's, refusing demo accounts unless LIANHU_DEMO_MODE is on.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "lianhu.accounts.backends.AccountBackend"]
 AXES_FAILURE_LIMIT = env_int("LIANHU_LOGIN_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = 0.25
+AXES_COOLOFF_TIME = 0.5  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "lianhu.common.http.client_ip"  # the same address the audit log records
@@ -157,10 +159,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# 等保 level 3 (身份鉴别): at least 8 characters of three of the four classes, not the username, not a
+# common password, not close to the user's name; messages in Chinese (lianhu/accounts/passwords.py).
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "lianhu.accounts.passwords.PasswordPolicyValidator", "OPTIONS": {"min_length": 8, "min_classes": 3}},
+    {"NAME": "lianhu.accounts.passwords.UserAttributeSimilarityValidator"},
+    {"NAME": "lianhu.accounts.passwords.CommonPasswordValidator"},
 ]
+# A password older than this many days must be changed at the next request (0: never).
+LIANHU_PASSWORD_MAX_AGE_DAYS = env_int("LIANHU_PASSWORD_MAX_AGE_DAYS", 90)
+if LIANHU_PASSWORD_MAX_AGE_DAYS < 0:
+    raise ImproperlyConfigured("LIANHU_PASSWORD_MAX_AGE_DAYS must be 0 (no limit) or a number of days")
+# The demo accounts (README) log in only with LIANHU_DEMO_MODE=1, which `make demo` sets.
+LIANHU_DEMO_MODE = env_bool("LIANHU_DEMO_MODE", False)
+# Django's admin is mounted at /admin/ only with LIANHU_ADMIN=1, and then for superusers only.
+LIANHU_ADMIN = env_bool("LIANHU_ADMIN", False)
 
 LANGUAGE_CODE = "zh-hans"
 TIME_ZONE = "Asia/Shanghai"

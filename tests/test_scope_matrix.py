@@ -25,6 +25,7 @@ BRANCH_A_URLS = [
     ("members:member_left", lambda w: {"pk": w.member_a.pk}, ["get", "post"]),
     ("members:household_link", lambda w: {"household_pk": w.household_a2.pk}, ["post"]),
     ("members:link_end", lambda w: {"pk": w.link_a.pk}, ["post"]),
+    ("accounts:password_reset", lambda w: {"pk": w.member_user.pk}, ["get", "post"]),
 ]
 
 CASES = [(name, kw, method) for name, kw, methods in BRANCH_A_URLS for method in methods]
@@ -55,7 +56,8 @@ def test_office_admin_can_open_every_page_of_branch_a(world, client, name, kwarg
 
 @pytest.mark.parametrize("name", ["dashboard:home", "org:branch_list", "org:household_list", "members:member_list",
                                   "members:needs_member", "audit:audit_list", "dashboard:my_households",
-                                  "dashboard:zone_overview", "accounts:tokens"])
+                                  "dashboard:zone_overview", "accounts:tokens", "accounts:password_change",
+                                  "accounts:user_list"])
 def test_pages_need_login(client, name):
     response = client.get(reverse(name))
     assert response.status_code == 302
@@ -159,10 +161,12 @@ SCOPED_ELSEWHERE = {  # url name → the test that gives an outsider 404 (or onl
     "transfer:job_confirm": "test_someone_elses_import_job_is_404",
     "transfer:job_problems": "test_someone_elses_import_job_is_404",
     "accounts:tokens": "accounts/tests/test_api_token.py (a user's own tokens only)",
+    "accounts:user_list": "test_the_user_list_shows_whom_one_may_reset",
 }
 NOT_SCOPED = {  # url name → why it holds no hierarchy data
     "accounts:login": "the login page",
     "accounts:logout": "logging out",
+    "accounts:password_change": "one's own password",
 }
 API_SCOPED_ELSEWHERE = {  # "METHOD /path" → the test
     "POST /residents/search": "org/tests/test_api.py (search finds only residents in scope; audited)",

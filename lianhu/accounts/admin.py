@@ -15,8 +15,16 @@ class MembershipInline(admin.TabularInline):
 @admin.register(User)
 class LianhuUserAdmin(UserAdmin):
     inlines = [MembershipInline]
-    list_display = ["username", "display_name", "is_active"]
-    fieldsets = UserAdmin.fieldsets + (("联户", {"fields": ["display_name"]}),)
+    list_display = ["username", "display_name", "is_active", "must_change_password", "password_changed_at"]
+    fieldsets = UserAdmin.fieldsets + (
+        ("联户", {"fields": ["display_name", "must_change_password", "password_changed_at", "is_demo"]}),
+    )
+    readonly_fields = ["password_changed_at", "is_demo"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.must_change_password = True  # whoever made the account knows its first password
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(ApiToken)

@@ -20,7 +20,7 @@ class TokenAuth(HttpBearer):
             )
         except ApiToken.DoesNotExist:
             return None
-        if not api_token.user.is_active:
+        if not api_token.user.is_active or api_token.user.demo_refused:
             return None
         # Written at most every few minutes: the field answers "is this token still in use?".
         now = timezone.now()

@@ -8,8 +8,10 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         from django.contrib.auth.signals import user_logged_in
+        from django.urls import reverse
 
         from lianhu.audit.verbs import register_verb
+        from lianhu.common.navigation import register_nav
         from lianhu.common.permissions import register_action
 
         from . import checks  # noqa: F401  every registered action names known roles
@@ -19,6 +21,17 @@ class AccountsConfig(AppConfig):
         user_logged_in.connect(start_session_clocks, dispatch_uid="lianhu.accounts.start_session_clocks")
 
         register_action("view", "查看", roles=Role.values, climbs=True)
+        # Integrations are run by the zone and the offices; anyone else's token comes from an operator
+        # (`manage.py create_api_token`).
+        register_action("issue_tokens", "签发接口令牌", roles={Role.ZONE_ADMIN, Role.OFFICE_ADMIN, Role.OFFICE_STAFF})
+        # Of members and grid workers (accounts.selectors.RESETTABLE_ROLES), at the role's own level only.
+        register_action("reset_passwords", "重置党员、网格员密码",
+                        roles={Role.OFFICE_ADMIN, Role.OFFICE_STAFF, Role.BRANCH_SECRETARY})
         register_verb("login", "登录")
         register_verb("login_failed", "登录失败")
+        register_verb("logout", "退出登录")
+        register_verb("password_change", "修改密码")
+        register_verb("password_reset", "重置密码")
         register_verb("token", "接口令牌")
+        register_nav("accounts", "账号", order=80,
+                     url=lambda user, m: reverse("accounts:user_list") if user.can("reset_passwords") else None)

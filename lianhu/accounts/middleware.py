@@ -1,4 +1,5 @@
-"""Sessions end after a while without activity: sooner for roles that may reveal personal data."""
+"""Accounts' middleware: sessions end after a while without activity (sooner for roles that may reveal
+personal data), and a user whose password must change is sent to the change page first."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpResponse
-from django.shortcuts import resolve_url
+from django.shortcuts import redirect, resolve_url
+from django.urls import reverse
 from django.utils import timezone
 
 from lianhu.common.api import is_api_request
@@ -81,3 +83,31 @@ class IdleSessionMiddleware:
         if page.path:
             login_url += "?" + urlencode({"next": page.path + (f"?{page.query}" if page.query else "")})
         return HttpResponse(headers={"HX-Redirect": login_url})
+
+
+class PasswordChangeRequiredMiddleware:
+    """Until he has changed it, a logged-in user whose `password_change_due()` gets only the change page,
+    logging out and static files. A request with an API token goes on: a token is not a password, and an
+    integration cannot change one. An htmx request is sent on by htmx (HX-Redirect), not swapped in."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not self._exempt(request):
+            user = getattr(request, "user", None)
+            if user is not None and user.is_authenticated and user.password_change_due():
+                url = reverse("accounts:password_change")
+                if request.headers.get("HX-Request"):
+                    return HttpResponse(headers={"HX-Redirect": url})
+                return redirect(url)
+        return self.get_response(request)
+
+    @staticmethod
+    def _exempt(request) -> bool:
+        path = request.path  # with the script prefix, as reverse() and STATIC_URL have it
+        return (
+            path in (reverse("accounts:password_change"), reverse("accounts:logout"))
+            or path.startswith(settings.STATIC_URL)
+            or request.headers.get("Authorization", "").startswith("Bearer ")
+        )

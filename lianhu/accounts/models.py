@@ -1,26 +1,66 @@
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import operator
 import secrets
-from functools import cached_property
+from functools import cached_property, reduce
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from lianhu.common import permissions
+from lianhu.common.scoping import Scope, ScopedManager
 
 
 class User(AbstractUser):
     """A person who logs in: office staff, a branch secretary, a member, an advisor."""
 
     display_name = models.CharField("姓名", max_length=50, blank=True)
+    password_changed_at = models.DateTimeField("密码修改时间", default=timezone.now)
+    must_change_password = models.BooleanField(
+        "须修改密码", default=False, help_text="下次登录后须先修改密码（新建账号、密码被重置后）")
+    # Set by the demo app on the accounts it creates (accounts cannot import it): their passwords are
+    # published in the README, so they log in only while LIANHU_DEMO_MODE is on.
+    is_demo = models.BooleanField("演示账号", default=False, help_text="只在演示模式（LIANHU_DEMO_MODE=1）下可以登录")
 
     class Meta:
         verbose_name = verbose_name_plural = "用户"
 
     def __str__(self):
         return self.display_name or self.username
+
+    def set_password(self, raw_password):
+        """Django's, noting when: every way of setting a password (the change page, a reset, the admin,
+        `manage.py changepassword`) restarts its age."""
+        super().set_password(raw_password)
+        self.password_changed_at = timezone.now()
+
+    def check_password(self, raw_password):
+        # Django re-hashes an old-format password through set_password when it checks it; that is not a change.
+        changed_at = self.password_changed_at
+        try:
+            return super().check_password(raw_password)
+        finally:
+            self.password_changed_at = changed_at
+
+    @property
+    def demo_refused(self) -> bool:
+        """A demo account while the demo mode is off: no login, no session, no token."""
+        return self.is_demo and not settings.LIANHU_DEMO_MODE
+
+    def password_change_due(self) -> bool:
+        """Whether he must change his password before anything else: flagged (new account, reset), or older
+        than LIANHU_PASSWORD_MAX_AGE_DAYS (0: no limit). Never for a demo account (its password is shared)."""
+        if self.is_demo:
+            return False
+        if self.must_change_password:
+            return True
+        days = settings.LIANHU_PASSWORD_MAX_AGE_DAYS
+        return days > 0 and self.password_changed_at < timezone.now() - dt.timedelta(days=days)
 
     @cached_property
     def active_memberships(self) -> list[Membership]:
@@ -52,6 +92,11 @@ class Role(models.TextChoices):
     ADVISOR = "advisor", "党建指导员"
 
 
+def _anchored_within(*paths: str):
+    """Scope builder: memberships anchored at one of the ids, or anywhere below it (a grid, a member)."""
+    return lambda ids: reduce(operator.or_, (Q(**{f"{path}__in": ids}) for path in paths))
+
+
 class Membership(models.Model):
     """A user's role and the part of the hierarchy it applies to."""
 
@@ -67,6 +112,16 @@ class Membership(models.Model):
     advised_branches = models.ManyToManyField("org.Branch", blank=True, related_name="advisors", verbose_name="指导支部")
     is_active = models.BooleanField("有效", default=True)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    objects = ScopedManager()
+    # Where the membership is anchored (an advisor's spans branches and is in no one's scope): who may
+    # reset the password of a member or grid worker is a question of where his role lies.
+    scope = Scope(
+        branch=_anchored_within("branch", "grid__branch", "member__branch"),
+        office=_anchored_within("office", "branch__office", "grid__branch__office", "member__branch__office"),
+        zone=_anchored_within("zone", "office__zone", "branch__office__zone", "grid__branch__office__zone",
+                              "member__branch__office__zone"),
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "角色授权"

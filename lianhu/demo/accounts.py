@@ -16,7 +16,9 @@ from lianhu.members.models import MemberStatus, PartyMember
 from lianhu.org.demo import LONGGANG, MINGGANG, ZHENGGANG, ZONE_CODE
 from lianhu.org.models import Branch, Office, Zone
 
-DEMO_PASSWORD = "lianhu2026"
+# Meets the password policy (accounts.passwords); the README and `make demo` say it. The accounts are
+# marked is_demo: they log in only with LIANHU_DEMO_MODE=1 and are never asked to change it.
+DEMO_PASSWORD = "Lianhu@2026"
 # load_demo checks these are free before it starts, so a clash fails before anything is written.
 USERNAMES = ("zone", "minggang", "minggang_staff", "zhengang", "longgang", "zhongguan", "fenhoulv", "member", "grid",
              "advisor")
@@ -62,7 +64,7 @@ def create_demo_accounts() -> list[DemoAccount]:
 def _account(username: str, display_name: str, role: Role, password: str, *, advised: tuple[Branch, ...] = (),
              **anchor) -> DemoAccount:
     """One user with one membership; `anchor` is the zone, office, branch, grid or member it applies to."""
-    user = User.objects.create(username=username, display_name=display_name, password=password)
+    user = User.objects.create(username=username, display_name=display_name, password=password, is_demo=True)
     membership = Membership.objects.create(user=user, role=role, **anchor)
     if role == Role.MEMBER:
         member = anchor["member"]

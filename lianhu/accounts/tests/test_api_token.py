@@ -85,3 +85,36 @@ def test_a_logged_in_session_reads_and_writes_only_with_the_csrf_token(world):
     client.cookies["csrftoken"] = csrf
     response = client.patch(url, data=body, content_type="application/json", HTTP_X_CSRFTOKEN=csrf)
     assert response.status_code == 200, response.content
+
+
+# ---- who may issue tokens on the tokens page -----------------------------------------------------
+TOKENS = "/accounts/tokens/"
+
+
+@pytest.mark.parametrize("persona", ["zone_admin", "office_admin", "office_staff"])
+def test_roles_that_run_integrations_issue_a_token_shown_once_and_audited(world, client_for, persona):
+    client = client_for(getattr(world, persona))
+    assert 'name="name"' in client.get(TOKENS).content.decode()
+    response = client.post(TOKENS, {"name": "区级平台对接"})
+    token = ApiToken.objects.get(user=getattr(world, persona))
+    assert token.prefix in response.content.decode()
+    assert AuditEntry.objects.filter(action="token", actor=getattr(world, persona)).exists()
+
+
+@pytest.mark.parametrize("persona", ["secretary_a", "member_user", "grid_worker_a", "advisor_b"])
+def test_other_roles_see_why_and_cannot_issue_a_token(world, client_for, persona):
+    client = client_for(getattr(world, persona))
+    page = client.get(TOKENS).content.decode()
+    assert 'name="name"' not in page and "不能自行签发" in page
+    assert client.post(TOKENS, {"name": "自己用"}).status_code == 404
+    assert not ApiToken.objects.exists()
+    assert not AuditEntry.objects.filter(action="token").exists()
+
+
+def test_a_user_without_the_right_still_sees_and_revokes_a_token_an_operator_issued(world, client_for):
+    token, _key = ApiToken.issue(user=world.secretary_a, name="运维签发")
+    client = client_for(world.secretary_a)
+    assert "运维签发" in client.get(TOKENS).content.decode()
+    assert client.post(TOKENS, {"revoke": token.pk}).status_code == 302
+    token.refresh_from_db()
+    assert token.revoked_at is not None

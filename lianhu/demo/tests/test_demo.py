@@ -151,7 +151,8 @@ def test_about_one_household_in_ten_has_never_been_visited():
     assert 0.07 <= share <= 0.13
 
 
-def test_demo_accounts_log_in_with_the_shared_password_and_hold_their_roles():
+def test_demo_accounts_log_in_with_the_shared_password_and_hold_their_roles(settings):
+    settings.LIANHU_DEMO_MODE = True
     roles = dict(Membership.objects.values_list("user__username", "role"))
     assert roles == {
         "zone": Role.ZONE_ADMIN, "minggang": Role.OFFICE_ADMIN, "minggang_staff": Role.OFFICE_STAFF,
@@ -162,6 +163,30 @@ def test_demo_accounts_log_in_with_the_shared_password_and_hold_their_roles():
     for username in roles:
         assert authenticate(RequestFactory().post("/accounts/login/"), username=username, password=DEMO_PASSWORD) is not None
     assert not User.objects.filter(is_superuser=True).exists()
+
+
+def test_demo_accounts_are_marked_meet_the_password_policy_and_are_not_forced_to_change(settings):
+    from django.contrib.auth.password_validation import validate_password
+
+    settings.LIANHU_DEMO_MODE = True
+    for user in User.objects.filter(username__in=USERNAMES):
+        assert user.is_demo and not user.must_change_password and not user.password_change_due()
+        validate_password(DEMO_PASSWORD, user)
+
+
+def test_demo_accounts_are_refused_unless_the_demo_mode_is_on(settings):
+    settings.LIANHU_DEMO_MODE = False
+    assert authenticate(RequestFactory().post("/accounts/login/"), username="minggang", password=DEMO_PASSWORD) is None
+
+
+def test_the_readme_and_the_makefile_give_the_demo_password_and_make_demo_turns_the_demo_mode_on():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    assert f"Password `{DEMO_PASSWORD}`" in (root / "README.md").read_text(encoding="utf-8")
+    makefile = (root / "Makefile").read_text(encoding="utf-8")
+    demo_target = makefile.split("\ndemo:", 1)[1].split("\n\n", 1)[0]
+    assert f"password {DEMO_PASSWORD}" in demo_target and "export LIANHU_DEMO_MODE=1" in demo_target
 
 
 def test_the_member_account_is_a_fenhoulv_member_holding_several_households():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.module_loading import autodiscover_modules
@@ -54,6 +55,8 @@ class Command(BaseCommand):
         rows = [["用户名", "密码", "角色", "范围"]] + [[a.username, DEMO_PASSWORD, a.role, a.scope] for a in accounts]
         for line in format_table(rows, free_last=True):
             self.stdout.write("  " + line)
+        if not settings.LIANHU_DEMO_MODE:
+            self.stdout.write("演示账号只在演示模式（LIANHU_DEMO_MODE=1）下可以登录；make demo 会设置它。")
 
 
 class ProgressBars:
