@@ -133,3 +133,11 @@ def test_the_office_overview_alerts_its_audit_administrators(world, client_for):
     url = reverse("dashboard:office_overview", args=[world.office.pk])
     assert "身份证号查询超过每小时上限" in client_for(world.office_admin).get(url).content.decode()
     assert "身份证号查询超过每小时上限" not in client_for(world.secretary_a).get(url).content.decode()
+
+
+def test_control_characters_in_a_searched_number_are_dropped_not_a_server_error(world, client_for):
+    # A NUL reached the audit entry's JSON, which PostgreSQL refuses: a 500 there.
+    number = world.resident_b.reveal_id_number()
+    response = search(client_for(world.office_admin), number[:6] + "\x00\x07" + number[6:])
+    assert response.status_code == 200 and [r["id"] for r in response.json()["items"]] == [world.resident_b.pk]
+    assert "\x00" not in str(AuditEntry.objects.filter(action="lookup").latest("pk").detail)

@@ -15,7 +15,9 @@ from stdnum.cn import ric
 
 from .masking import mask_id_number
 
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00a0\u3000\t\r\n "), None)
+# Zero-width and no-break spaces, blanks, and the C0 control characters (a NUL cannot even be stored in a
+# PostgreSQL text or JSON column).
+_INVISIBLE = dict.fromkeys([*map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00a0\u3000 "), *range(0x20), 0x7F], None)
 
 
 def clean_text(value: str) -> str:
