@@ -80,13 +80,14 @@ class FigureSet:
 
 figure_sets: Registry[FigureSet] = Registry("figure set")
 figures: Registry[Figure] = Registry("figure")
+_by_key = figures  # for register_figures, whose `figures` argument hides the registry's name
 
 
 def register_figures(name: str, *, figures: Iterable[Figure],
                      compute: Callable[[Sequence[int], Period], dict[int, dict[str, int]]]) -> FigureSet:
     figure_set = FigureSet(name=name, figures=tuple(figures), compute=compute)
     for figure in figure_set.figures:
-        globals()["figures"].register(figure.key, figure)
+        _by_key.register(figure.key, figure)
     return figure_sets.register(name, figure_set)
 
 
