@@ -45,9 +45,17 @@ def active_member(household):
     return links[0].member if links else None
 
 
+def _links_of(request, household) -> list:
+    """The household's links the user may see, read once for both of the page's parts."""
+    cache = request.__dict__.setdefault("_household_links", {})
+    if household.pk not in cache:
+        cache[household.pk] = list(LiaisonLink.objects.visible_to(request.user).filter(household=household)
+                                   .select_related("member", "created_by", "ended_by"))
+    return cache[household.pk]
+
+
 def link_panel(request, household) -> dict:
-    links = list(LiaisonLink.objects.visible_to(request.user).filter(household=household)
-                 .select_related("member", "created_by", "ended_by"))
+    links = _links_of(request, household)
     active = next((link for link in links if link.ended_on is None), None)
     can_manage = Household.objects.visible_to(request.user, "manage_members").filter(pk=household.pk).exists()
     return {"household": household, "links": links, "active": active, "can_manage": can_manage,
@@ -55,9 +63,7 @@ def link_panel(request, household) -> dict:
 
 
 def member_fact(request, household) -> dict:
-    active = (LiaisonLink.objects.visible_to(request.user).active().filter(household=household)
-              .select_related("member").first())
-    return {"active": active}
+    return {"active": next((link for link in _links_of(request, household) if link.ended_on is None), None)}
 
 
 def register() -> None:
