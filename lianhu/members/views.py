@@ -8,11 +8,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from lianhu.audit.lookups import audit_id_lookup
 from lianhu.common.http import client_ip, parse_pk
 from lianhu.common.views import ScopedFormView, ScopedObjectView, paginate
 from lianhu.org.models import Branch, Household
-from lianhu.org.views import list_params
+from lianhu.org.views import filtered_list
 
 from . import services
 from .filters import MemberFilter
@@ -22,12 +21,7 @@ from .models import LiaisonLink, MemberStatus, PartyMember
 
 @login_required
 def member_list(request):
-    members = MemberFilter(list_params(request), user=request.user)
-    members.refuse_out_of_scope()
-    f = link_f = members.values
-    if members.id_lookup:
-        audit_id_lookup(request, members.id_lookup)
-        link_f = {**f, "q": ""}
+    members, f, link_f = filtered_list(request, MemberFilter)
     qs = members.results.select_related("branch", "grid").annotate(
         load=Count("links", filter=Q(links__ended_on__isnull=True)))
     return render(request, "members/member_list.html", {

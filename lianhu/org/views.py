@@ -29,6 +29,19 @@ def list_params(request):
     return request.POST if request.method == "POST" else request.GET
 
 
+def filtered_list(request, filterset_class):
+    """A list page's filterset, from the posted form or the query string. A branch or grid outside the
+    user's scope is 404; a search by ID number is an audited, counted look-up. Returns the filterset,
+    the filters to show again, and those for the pagination links (never the ID number searched for)."""
+    filterset = filterset_class(list_params(request), user=request.user)
+    filterset.refuse_out_of_scope()
+    shown = links = filterset.values
+    if filterset.id_lookup:
+        audit_id_lookup(request, filterset.id_lookup)
+        links = {**shown, "q": ""}
+    return filterset, shown, links
+
+
 @login_required
 def branch_list(request):
     branches = (
@@ -104,12 +117,7 @@ class GridEditView(ScopedFormView):
 
 @login_required
 def household_list(request):
-    households = HouseholdFilter(list_params(request), user=request.user)
-    households.refuse_out_of_scope()
-    f = link_f = households.values
-    if households.id_lookup:
-        audit_id_lookup(request, households.id_lookup)
-        link_f = {**f, "q": ""}  # never echoed into pagination links
+    households, f, link_f = filtered_list(request, HouseholdFilter)
     qs = apply_all(household_rows, households.results.select_related("branch", "grid")
                    .annotate(n_residents=Count("residents")))
     template = "org/_household_rows.html" if request.headers.get("HX-Request") else "org/household_list.html"
