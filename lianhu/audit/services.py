@@ -51,12 +51,13 @@ def audit_log(
 
 
 # field → (label, the model attribute that must exist, how to read the clear value). The full birth date
-# is one: with the masked ID number it gives most of the number back, so it is shown only here, audited.
+# is one: sealed at rest (only its year is in clear), it narrows the masked ID number down, so it is
+# shown only here, audited.
 REVEALABLE_FIELDS = {
     "id_number": ("身份证号", "id_number_cipher", lambda o: o.reveal_id_number()),
     "phone": ("联系电话", "phone_cipher", lambda o: o.reveal_phone()),
     "sensitive_tags": ("敏感标签", "sensitive_tags_cipher", lambda o: "、".join(o.reveal_sensitive_tags()) or "无"),
-    "birth_date": ("出生日期", "birth_date", lambda o: f"{o.birth_date:%Y-%m-%d}" if o.birth_date else "未登记"),
+    "birth_date": ("出生日期", "birth_date_cipher", lambda o: f"{o.birth_date:%Y-%m-%d}" if o.birth_date else "未登记"),
 }
 
 

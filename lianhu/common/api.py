@@ -27,7 +27,7 @@ from ninja.pagination import PageNumberPagination
 from ninja.renderers import JSONRenderer
 
 from lianhu.common.http import MAX_PK, parse_pk
-from lianhu.common.masking import age_on
+from lianhu.common.masking import age_this_year
 from lianhu.common.versions import StaleVersion, version_of
 
 logger = logging.getLogger("django.request")  # where Django logs a page's 500 (and mails it to ADMINS)
@@ -235,17 +235,14 @@ def schema_validation_error(request, exc: SchemaValidationError):
 
 
 class PersonOut(Schema):
-    """The birth year and the age, never the full birth date: with the masked ID number it would give
-    most of the number back (security review, finding 3). The date is revealed one person at a time
-    through the audited reveal (`field: "birth_date"`)."""
+    """The birth year and the age this year, never the full birth date: with the masked ID number it
+    would narrow the number down (security review, findings 1 and 3), and an age in whole years would
+    tell the day it changes. The date is revealed one person at a time through the audited reveal
+    (`field: "birth_date"`)."""
 
     birth_year: int | None
-    age: int | None
-
-    @staticmethod
-    def resolve_birth_year(obj):
-        return obj.birth_date.year if obj.birth_date else None
+    age: int | None = Field(None, description="今年满多少岁（按出生年份计算）")
 
     @staticmethod
     def resolve_age(obj):
-        return age_on(obj.birth_date)
+        return age_this_year(obj.birth_year)

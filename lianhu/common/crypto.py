@@ -166,3 +166,10 @@ def decrypt_bytes(token: bytes) -> bytes:
     if not token.startswith(_VERSION_BYTES):
         raise ImproperlyConfigured(UNKNOWN_FORMAT)
     return _open(token[len(_VERSION_BYTES):])
+
+
+def decrypt_date(token: str):
+    """A sealed date (a birth date), or None for ""."""
+    import datetime as dt
+
+    return dt.date.fromisoformat(decrypt(token)) if token else None

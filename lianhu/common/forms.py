@@ -7,19 +7,30 @@ from .versions import version_of
 
 
 class SealedFieldsMixin(forms.Form):
-    """ID number and phone as plain fields; left blank while editing, they keep their stored value.
+    """ID number, phone and birth date as plain fields; left blank while editing, they keep their stored
+    value, which the form never shows (only its masked form: the birth date is revealed, audited,
+    on the record's page).
 
     A subclass sets `self.editing` before calling `show_current_sealed_values()`.
     """
 
     id_number = forms.CharField(label="身份证号", required=False, max_length=30)
     phone = forms.CharField(label="联系电话", required=False, max_length=30)
+    birth_date = forms.DateField(label="出生日期", required=False,
+                                 widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     editing = False
 
     def show_current_sealed_values(self) -> None:
         if self.editing:
             self.fields["id_number"].help_text = f"现为 {self.instance.id_number_masked or '未登记'}；留空则不变"
             self.fields["phone"].help_text = f"现为 {self.instance.phone_masked or '未登记'}；留空则不变"
+            born = self.instance.birth_year
+            self.fields["birth_date"].help_text = f"现为 {f'{born} 年生' if born else '未登记'}；留空则不变"
+
+    def _post_clean(self):
+        super()._post_clean()
+        if self.cleaned_data.get("birth_date"):  # not a model field: ModelForm would not set it
+            self.instance.birth_date = self.cleaned_data["birth_date"]
 
     def clean_name(self):
         return clean_text(self.cleaned_data["name"])
@@ -63,8 +74,12 @@ class VersionedFormMixin(forms.Form):
         return expected is not None and expected != version_of(self.instance)
 
     def changes(self) -> dict:
-        """The model fields of the form with their cleaned values, for the `changes` of an update service."""
-        return {name: self.cleaned_data[name] for name in self._meta.fields if name in self.cleaned_data}
+        """The model fields of the form with their cleaned values, for the `changes` of an update service;
+        a sealed birth date only when one was typed (blank keeps the stored one)."""
+        changes = {name: self.cleaned_data[name] for name in self._meta.fields if name in self.cleaned_data}
+        if self.cleaned_data.get("birth_date"):
+            changes["birth_date"] = self.cleaned_data["birth_date"]
+        return changes
 
     def show_what_was_typed(self, posted: forms.BaseForm) -> None:
         """Beside each field, what `posted` (the stale form) said where it differs from the stored value."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -12,10 +14,14 @@ from .validators import normalize_phone, parse_id_number
 
 
 class SealedPersonalData(models.Model):
-    """ID number and phone, encrypted at rest, found by a keyed hash, shown masked.
+    """ID number, phone and birth date, encrypted at rest; the first two found by a keyed hash, all shown masked.
 
-    The masked form is stored in clear, so lists never decrypt; the full value is only read through
-    `reveal_*`, which callers reach through the audited reveal service.
+    The masked forms are stored in clear, so lists never decrypt; the full values are only shown
+    through the audited reveal service. What is in clear must leave an ID number at least 1,000
+    candidates (docs/security.md, "What stays in clear"): the masked number keeps its first 3 and last
+    2 characters, and of the birth date only the year is kept in clear (`birth_year`); the date
+    itself is sealed, read by the code through the `birth_date` property (the forms, the imports'
+    comparisons, the party-age rules) and shown to a user only through a reveal.
     """
 
     id_number_cipher = models.TextField(blank=True, default="", editable=False)
@@ -26,6 +32,8 @@ class SealedPersonalData(models.Model):
     phone_cipher = models.TextField(blank=True, default="", editable=False)
     phone_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
     phone_masked = models.CharField("联系电话", max_length=20, blank=True, default="", editable=False)
+    birth_year = models.PositiveSmallIntegerField("出生年份", null=True, blank=True, editable=False)
+    birth_date_cipher = models.TextField(blank=True, default="", editable=False)
 
     # The name of the concrete model in the reveal URL (/org/reveal/<kind>/…): the reveal view finds
     # it among this class's subclasses, so an app adding a sealed model registers nothing else.
@@ -52,10 +60,29 @@ class SealedPersonalData(models.Model):
         self.phone_hash = phone_hash(value)  # the module function: this class's field is only a name here
         self.phone_masked = mask_phone(value)
 
+    @property
+    def birth_date(self) -> dt.date | None:
+        """The sealed birth date, opened (once per stored value)."""
+        cached = self.__dict__.get("_birth_date")
+        if cached is not None and cached[0] == self.birth_date_cipher:
+            return cached[1]
+        value = crypto.decrypt_date(self.birth_date_cipher)
+        self.__dict__["_birth_date"] = (self.birth_date_cipher, value)
+        return value
+
+    @birth_date.setter
+    def birth_date(self, value: dt.date | None) -> None:
+        if value == self.birth_date:
+            return  # an unchanged date keeps its token: nothing to write
+        self.birth_date_cipher = crypto.encrypt(value.isoformat()) if value else ""
+        self.birth_year = value.year if value else None
+        self.__dict__["_birth_date"] = (self.birth_date_cipher, value)
+
     # The columns that hold each sealed field, for save(update_fields=...).
     sealed_columns = {
         "id_number": ["id_number_cipher", "id_number_hash", "id_number_masked"],
         "phone": ["phone_cipher", "phone_hash", "phone_masked"],
+        "birth_date": ["birth_date_cipher", "birth_year"],
     }
 
     def set_sealed(self, *, id_number: str | None = None, phone: str | None = None) -> list[str]:
@@ -141,3 +168,42 @@ def rehash_legacy_id_numbers(model) -> int:
         model.objects.filter(pk=pk).update(id_number_hash=new)
         changed += 1
     return changed
+
+
+def seal_birth_dates(model, batch: int = 2000) -> int:
+    """Move the clear `birth_date` of every row into `birth_date_cipher` and `birth_year`, and re-mask
+    the masked ID number to its first 3 and last 2 characters, for a data migration (historical model:
+    it still has the clear column, which the next operation drops)."""
+    from .masking import remask_id_number
+
+    seal, rows = None, []
+    for row in model.objects.only("pk", "birth_date", "id_number_masked").iterator(chunk_size=batch):
+        if row.birth_date is not None:
+            seal = seal or crypto.encrypter()  # an empty table needs no key
+            row.birth_date_cipher = seal(row.birth_date.isoformat())
+            row.birth_year = row.birth_date.year
+        row.id_number_masked = remask_id_number(row.id_number_masked)
+        rows.append(row)
+        if len(rows) == batch:
+            model.objects.bulk_update(rows, ["birth_date_cipher", "birth_year", "id_number_masked"])
+            rows = []
+    model.objects.bulk_update(rows, ["birth_date_cipher", "birth_year", "id_number_masked"])
+    return model.objects.count()
+
+
+def rewrite_table(model):
+    """A migration operation that rewrites a table after a clear column was dropped, so that the old
+    values do not linger in the database file (剩余信息保护): PostgreSQL's DROP COLUMN only hides the
+    column and an UPDATE leaves the old row versions behind until VACUUM FULL rewrites the table;
+    SQLite keeps freed pages until VACUUM. Runs outside a transaction (the migration is atomic=False)."""
+    from django.db import migrations
+
+    def rewrite(apps, schema_editor):
+        table = apps.get_model(*model.split("."))._meta.db_table
+        with schema_editor.connection.cursor() as cursor:
+            if schema_editor.connection.vendor == "postgresql":
+                cursor.execute(f'VACUUM FULL "{table}"')
+            elif schema_editor.connection.vendor == "sqlite" and not schema_editor.connection.in_atomic_block:
+                cursor.execute("VACUUM")
+
+    return migrations.RunPython(rewrite, migrations.RunPython.noop, elidable=True)

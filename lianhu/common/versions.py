@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Collection
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 
 
@@ -42,9 +43,12 @@ def apply_changes(obj: models.Model, changes: dict) -> list[str]:
     """
     changed = []
     for name, value in changes.items():
-        field = obj._meta.get_field(name)
+        try:
+            attname = obj._meta.get_field(name).attname
+        except FieldDoesNotExist:  # a property over sealed columns (SealedPersonalData.birth_date)
+            attname = name
         new = value.pk if isinstance(value, models.Model) else value
-        if getattr(obj, field.attname) != new:
+        if getattr(obj, attname) != new:
             changed.append(name)
         setattr(obj, name, value)
     return changed

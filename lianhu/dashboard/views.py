@@ -79,7 +79,7 @@ def my_households(request):
         .filter(links__member=member, links__ended_on__isnull=True)
         .select_related("grid")
         .prefetch_related(Prefetch("residents", queryset=Resident.objects.only(
-            "id", "household_id", "name", "relation", "care_tags", "gender", "birth_date")))
+            "id", "household_id", "name", "relation", "care_tags", "gender", "birth_year")))
         .order_by(F("last_visited_at").asc(nulls_first=True), "code")
         if member is not None
         else Household.objects.none()

@@ -36,12 +36,10 @@ class LinkForm(forms.Form):
 class MemberForm(VersionedFormMixin, SealedFieldsMixin, forms.ModelForm):
     class Meta:
         model = PartyMember
-        fields = ["branch", "grid", "name", "gender", "birth_date", "joined_party_on", "address", "capacity", "post",
-                  "lng", "lat"]
-        widgets = {
-            "birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "joined_party_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        }
+        fields = ["branch", "grid", "name", "gender", "joined_party_on", "address", "capacity", "post", "lng", "lat"]
+        widgets = {"joined_party_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+
+    field_order = ["branch", "grid", "name", "gender", "birth_date"]
 
     def __init__(self, *args, user, editing=False, **kwargs):
         super().__init__(*args, **kwargs)

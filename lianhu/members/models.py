@@ -41,20 +41,20 @@ def party_age_problem(birth: dt.date | None, joined: dt.date | None) -> tuple[st
     if not birth or not joined:
         return None
     if joined < birth:
-        return "error", f"入党日期（{joined:%Y-%m-%d}）早于出生日期（{birth:%Y-%m-%d}）"
+        return "error", f"入党日期（{joined:%Y-%m-%d}）早于出生日期"
     try:
         of_age = birth.replace(year=birth.year + PARTY_AGE)
     except ValueError:  # born on 29 February
         of_age = dt.date(birth.year + PARTY_AGE, 3, 1)
     if joined < of_age:
-        return "warning", f"入党时未满 {PARTY_AGE} 周岁（{of_age:%Y-%m-%d} 满 {PARTY_AGE} 周岁），请核对"
+        return "warning", f"入党时未满 {PARTY_AGE} 周岁，请核对入党日期和出生日期"
     return None
 
 
 def underage_problem(birth: dt.date | None, today: dt.date | None = None) -> str | None:
     """A member born less than 18 years ago cannot be one: most likely a resident's row in the wrong file."""
     if birth and age_on(birth, today) < PARTY_AGE:
-        return f"出生日期 {birth:%Y-%m-%d}：未满 {PARTY_AGE} 周岁，不能登记为党员"
+        return f"未满 {PARTY_AGE} 周岁，不能登记为党员，请核对出生日期"
     return None
 
 
@@ -77,7 +77,6 @@ class PartyMember(SealedPersonalData):
     name = models.CharField("姓名", max_length=50)  # searched with "contains", which no btree index serves
     name_initials = models.CharField("拼音首字母", max_length=50, blank=True, editable=False)
     gender = models.CharField("性别", max_length=1, choices=Gender.choices)
-    birth_date = models.DateField("出生日期", null=True, blank=True)
     joined_party_on = models.DateField("入党日期", null=True, blank=True)
     address = models.CharField("住址", max_length=200, blank=True)
     lng = models.FloatField("经度", null=True, blank=True, validators=LNG_VALIDATORS)

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from lianhu.audit.lookups import NOT_HERE, ImportLookups
 from lianhu.common import bulk, crypto, xlsx
-from lianhu.common.masking import mask_birth_date, mask_id_number, mask_phone
+from lianhu.common.masking import mask_birth_year, mask_id_number, mask_phone
 from lianhu.common.models import with_id_hash_in
 from lianhu.common.search_keys import id_number_hash, phone_hash
 from lianhu.common.validators import IdNumber
@@ -42,6 +42,8 @@ REASONS = {**{xlsx.compact(r.label): r.value for r in ExemptReason}, **{r.value:
            "外出": ExemptReason.AWAY}
 MEMBER_FIELDS = ("branch_id", "grid_id", "name", "gender", "birth_date", "joined_party_on", "address", "lng", "lat",
                  "status", "capacity", "exempt_reason", "exempt_since", "exempt_approved_by", "post")
+# The columns they are stored in: the birth date sealed, its year in clear (SealedPersonalData).
+MEMBER_COLUMNS = tuple(c for f in MEMBER_FIELDS for c in (("birth_year", "birth_date_cipher") if f == "birth_date" else (f,)))
 # What a preview compares, field by field, and the column each field is shown as.
 MEMBER_CHANGES = {f: f.removesuffix("_id") for f in MEMBER_FIELDS} | {
     "id_number_hash": "id_number", "id_number_masked": "id_number", "phone_hash": "phone"}
@@ -150,13 +152,13 @@ class MemberSheet(_OfficeSheet):
         for g in self.grids():
             grids[g.branch_id][g.name] = grids[g.branch_id][g.code] = g
 
-        columns = ("id", *MEMBER_FIELDS, "id_number_hash", "id_number_masked", "phone_hash")
+        columns = ("id", *MEMBER_COLUMNS, "id_number_hash", "id_number_masked", "phone_hash")
         by_hash, by_name = {}, defaultdict(list)
         visible = self.members()
         if for_update:
             visible = visible.select_for_update(of=("self",))
         branch_ids = {branch_by[d.values["branch"]].pk for d in drafts if d.values.get("branch") in branch_by}
-        for row in visible.filter(branch_id__in=branch_ids).values(*columns):
+        for row in map(_opened, visible.filter(branch_id__in=branch_ids).values(*columns)):
             if row["id_number_hash"]:
                 by_hash[row["id_number_hash"]] = row
             by_name[row["branch_id"], row["name"]].append(row)
@@ -168,7 +170,7 @@ class MemberSheet(_OfficeSheet):
         # Members registered in branches of this file's scope, but found by ID number from another branch.
         moving = [r for r in registered.values() if r["branch_id"] in branch_names]
         if moving:
-            for row in with_id_hash_in(visible, [r["id_number_hash"] for r in moving]).values(*columns):
+            for row in map(_opened, with_id_hash_in(visible, [r["id_number_hash"] for r in moving]).values(*columns)):
                 by_hash[row["id_number_hash"]] = row
                 registered.pop(row["id_number_hash"], None)
 
@@ -427,21 +429,21 @@ class MemberSheet(_OfficeSheet):
                 ends.append((pk, max(on, started_on), EndReason.MEMBER_EXEMPT if exempt else EndReason.MEMBER_LEFT,
                              self.user.pk if self.user is not None else None))
             bulk.update_rows(LiaisonLink, ("ended_on", "end_reason", "ended_by_id"), ends)
-        bulk.insert_rows(PartyMember, (*MEMBER_FIELDS, "name_initials", *SEALED_FIELDS),
+        bulk.insert_rows(PartyMember, (*MEMBER_COLUMNS, "name_initials", *SEALED_FIELDS),
                          (self._row(d, {}) for d in plan["new"]))
         ciphers = {}
         for part in xlsx.chunks([d.stored["id"] for d in plan["changed"]]):
             ciphers.update((row[0], row[1:]) for row in PartyMember.objects.filter(pk__in=part).values_list(
-                "id", "id_number_cipher", "id_number_masked", "phone_cipher", "phone_masked"))
+                "id", "id_number_cipher", "id_number_masked", "phone_cipher", "phone_masked", "birth_date_cipher"))
         # updated_at is the version an open edit form is checked against (lianhu.common.versions).
         now = timezone.now()
-        bulk.update_rows(PartyMember, (*MEMBER_FIELDS, "name_initials", *SEALED_FIELDS, "updated_at"),
+        bulk.update_rows(PartyMember, (*MEMBER_COLUMNS, "name_initials", *SEALED_FIELDS, "updated_at"),
                          ((d.stored["id"], *self._row(d, ciphers), now) for d in plan["changed"]))
 
     @staticmethod
     def _row(d: MemberDraft, ciphers: dict) -> tuple:
         f, s = d.final, d.stored
-        old = ciphers.get(s["id"], ("", "", "", "")) if s is not None else ("", "", "", "")
+        old = ciphers.get(s["id"], ("", "", "", "", "")) if s is not None else ("", "", "", "", "")
         if d.id is not None and (s is None or s["id_number_hash"] != d.id_hash
                                  or s["id_number_masked"] != f["id_number_masked"]):
             id_cipher, id_masked = crypto.encrypt(d.id.value), mask_id_number(d.id.value)
@@ -451,8 +453,11 @@ class MemberSheet(_OfficeSheet):
             phone_cipher, phone_masked = crypto.encrypt(d.phone), mask_phone(d.phone)
         else:
             phone_cipher, phone_masked = old[2], old[3]
-        return (*(f[k] for k in MEMBER_FIELDS), initials(f["name"]), id_cipher, f["id_number_hash"], id_masked,
-                phone_cipher, f["phone_hash"], phone_masked)
+        birth = f["birth_date"]
+        birth_cipher = old[4] if s is not None and birth == s["birth_date"] else crypto.encrypt(birth.isoformat()) if birth else ""
+        sealed_birth = {"birth_year": birth.year if birth else None, "birth_date_cipher": birth_cipher}
+        return (*(sealed_birth[k] if k in sealed_birth else f[k] for k in MEMBER_COLUMNS), initials(f["name"]),
+                id_cipher, f["id_number_hash"], id_masked, phone_cipher, f["phone_hash"], phone_masked)
 
     # -----------------------------------------------------------------------------------------
 
@@ -461,17 +466,25 @@ class MemberSheet(_OfficeSheet):
 
     def export_rows(self, queryset, *, masked: bool):
         rows = queryset.order_by("branch__code", "name", "id").values_list(
-            "branch__name", "grid__name", "name", "gender", "birth_date", "joined_party_on", "id_number_cipher",
+            "branch__name", "grid__name", "name", "gender", "birth_year", "birth_date_cipher", "joined_party_on", "id_number_cipher",
             "id_number_masked", "phone_cipher", "phone_masked", "address", "status", "exempt_reason", "exempt_since",
             "exempt_approved_by", "post", "capacity", "lng", "lat")
-        for (branch, grid, name, gender, birth, joined, id_cipher, id_masked, phone_cipher, phone_masked, address,
-             status, reason, since, approver, post, capacity, lng, lat) in rows:
+        for (branch, grid, name, gender, birth_year, birth_cipher, joined, id_cipher, id_masked, phone_cipher,
+             phone_masked, address, status, reason, since, approver, post, capacity, lng, lat) in rows:
             if masked:  # the member's name stays: branches post who links which households
-                id_value, phone_value, birth = id_masked, phone_masked, mask_birth_date(birth)
+                id_value, phone_value, birth = id_masked, phone_masked, mask_birth_year(birth_year)
             else:
+                birth = crypto.decrypt_date(birth_cipher)
                 id_value, phone_value = crypto.decrypt(id_cipher), crypto.decrypt(phone_cipher)
             yield [branch, grid or "", name, GENDER_LABELS.get(gender, ""), birth, joined, id_value, phone_value,
                    address, STATUS_LABELS[status], reason, since, approver, post, capacity, lng, lat]
+
+
+def _opened(row: dict) -> dict:
+    """A member's stored values as the comparison needs them: the sealed birth date opened."""
+    row.pop("birth_year")
+    row["birth_date"] = crypto.decrypt_date(row.pop("birth_date_cipher"))
+    return row
 
 
 def _day_or_month(value):
@@ -497,7 +510,7 @@ def _complete_date(d: MemberDraft, key: str, stored: dict | None, final: dict, p
         final[key] = known
     elif born:
         final[key] = born
-        problem(d.row, key, f"{label}“{value.text}”与身份证号中的 {born:%Y-%m-%d} 不一致，已按身份证号登记，请核对",
+        problem(d.row, key, f"{label}“{value.text}”与身份证号中的出生日期不一致，已按身份证号登记，请核对",
                 "warning")
     elif len(value.months) == 1:
         final[key] = dt.date(value.year, value.months[0], 1)

@@ -55,8 +55,9 @@ class ResidentForm(VersionedFormMixin, SealedFieldsMixin, forms.ModelForm):
 
     class Meta:
         model = Resident
-        fields = ["name", "gender", "relation", "birth_date", "care_tags"]
-        widgets = {"birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+        fields = ["name", "gender", "relation", "care_tags"]
+
+    field_order = ["name", "gender", "relation", "birth_date"]
 
     def __init__(self, *args, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)

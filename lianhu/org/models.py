@@ -192,7 +192,6 @@ class Resident(SealedPersonalData):
     name = models.CharField("姓名", max_length=50)  # searched with "contains", which no btree index serves
     name_initials = models.CharField("拼音首字母", max_length=50, blank=True, editable=False)
     gender = models.CharField("性别", max_length=1, choices=Gender.choices)
-    birth_date = models.DateField("出生日期", null=True, blank=True)
     relation = models.CharField("与户主关系", max_length=10, choices=Relation.choices, default=Relation.HEAD)
     care_tags = models.JSONField("关爱标签", default=list, blank=True)
     sensitive_tags_cipher = models.TextField(blank=True, default="", editable=False)

@@ -64,8 +64,9 @@ def job_create(*, kind: str, office, user, filename: str, data: bytes) -> Import
     size = measure(data, filename)
     # A file checked inline is never queued: the worker, woken every second, must not take it too.
     status = ImportStatus.VALIDATING if _inline(size) else ImportStatus.QUEUED
-    job = ImportJob(kind=kind, office=office, created_by=user, filename=filename[:200], rows=size.rows or 0,
-                    status=status)
+    # A file is often named after its subject (王建国410…xlsx): the name is kept with its numbers masked.
+    job = ImportJob(kind=kind, office=office, created_by=user, filename=mask_digit_runs(filename)[:200],
+                    rows=size.rows or 0, status=status)
     job.set_content(data)
     job.save()
     return job

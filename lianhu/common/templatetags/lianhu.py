@@ -1,14 +1,15 @@
 from django import template
 
-from lianhu.common.masking import age_on
+from lianhu.common.masking import age_this_year
 
 register = template.Library()
 
 
 @register.filter
-def age(birth_date):
-    """`{{ r.birth_date|age }}` → 76."""
-    return age_on(birth_date)
+def age(birth_year):
+    """`{{ r.birth_year|age }}` → 76: the age reached this year, from the birth year (the only part of
+    the birth date kept in clear; an age in whole years would tell the day it changes)."""
+    return age_this_year(birth_year)
 
 
 @register.filter

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.db import transaction
 from django.utils.module_loading import autodiscover_modules
 
-from lianhu.common import seeders
+from lianhu.common import crypto, seeders
 from lianhu.members.models import LiaisonLink, PartyMember
 from lianhu.org.models import Household, Resident
 
@@ -23,14 +23,16 @@ def data_digest() -> str:
     for rows in (
         Household.objects.order_by("code").values_list("code", "grid__code", "address", "lng", "lat", "floors",
                                                         "last_visited_at"),
-        Resident.objects.order_by("household__code", "pk").values_list("household__code", "name", "birth_date",
+        Resident.objects.order_by("household__code", "pk").values_list("household__code", "name", "birth_date_cipher",
                                                                        "id_number_hash", "phone_hash", "care_tags"),
-        PartyMember.objects.order_by("pk").values_list("branch__code", "grid__code", "name", "birth_date", "status",
+        PartyMember.objects.order_by("pk").values_list("branch__code", "grid__code", "name", "birth_date_cipher", "status",
                                                        "capacity", "exempt_reason", "post", "id_number_hash"),
         LiaisonLink.objects.order_by("pk").values_list("household__code", "member__id_number_hash", "started_on",
                                                        "ended_on"),
     ):
         for row in rows.iterator():
+            # A sealed birth date is compared opened: its token has a fresh nonce each time.
+            row = tuple(crypto.decrypt(v) if isinstance(v, str) and v.startswith(crypto.VERSION) else v for v in row)
             digest.update(repr(row).encode())
     return digest.hexdigest()
 

@@ -181,7 +181,7 @@ def test_a_member_cannot_have_joined_the_party_before_he_was_born(world, client_
     response = call(client_for(world.secretary_a), "patch", f"/members/{world.member_a.pk}",
                     {"birth_date": "1970-05-05", "joined_party_on": "1968-07-01"})
     assert response.status_code == 422, response.content
-    assert "入党日期（1968-07-01）早于出生日期（1970-05-05）" in response.content.decode()
+    assert "入党日期（1968-07-01）早于出生日期" in response.content.decode()
     world.member_a.refresh_from_db()
     assert world.member_a.birth_date is None and world.member_a.joined_party_on is None
 

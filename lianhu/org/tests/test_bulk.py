@@ -36,19 +36,20 @@ def test_one_of_narrows_a_scoped_queryset_joined_to_others(world):
     assert Household.objects.filter(bulk.one_of(Household, "code", codes)).count() == 2
 
 
-def test_insert_rows_takes_json_as_tuples_dates_and_timestamps(world):
+def test_insert_rows_takes_json_as_tuples_and_timestamps(world):
     now = timezone.now()
-    sealed = ("", "", "", "", "", "", "", "")  # name_initials, sensitive tags, ID number and phone: none
-    rows = [(world.household_a.pk, f"居民{i}", "M", dt.date(1990, 1, 1 + i % 2), "户主", ("独居老人",) if i else (),
+    sealed = ("", "", "", "", "", "", "", "", None, "")  # name_initials, sensitive tags, ID number, phone, birth: none
+    stamps = [now - dt.timedelta(days=i % 2) for i in range(3)]
+    rows = [(world.household_a.pk, f"居民{i}", "M", stamps[i], "户主", ("独居老人",) if i else (),
              *sealed) for i in range(3)]
-    fields = ("household_id", "name", "gender", "birth_date", "relation", "care_tags", "name_initials",
+    fields = ("household_id", "name", "gender", "updated_at", "relation", "care_tags", "name_initials",
               "sensitive_tags_cipher", "id_number_cipher", "id_number_hash", "id_number_masked", "phone_cipher",
-              "phone_hash", "phone_masked")
+              "phone_hash", "phone_masked", "birth_year", "birth_date_cipher")
     count = bulk.insert_rows(Resident, fields, rows)
     assert count == 3
     stored = list(Resident.objects.filter(name__startswith="居民").order_by("name")
-                  .values_list("birth_date", "care_tags"))
-    assert stored == [(dt.date(1990, 1, 1), []), (dt.date(1990, 1, 2), ["独居老人"]), (dt.date(1990, 1, 1), ["独居老人"])]
+                  .values_list("updated_at", "care_tags"))
+    assert stored == [(stamps[0], []), (stamps[1], ["独居老人"]), (stamps[2], ["独居老人"])]
     bulk.update_rows(Household, ("address", "updated_at"), [(world.household_a.pk, "新地址", now)])
     world.household_a.refresh_from_db()
     assert world.household_a.address == "新地址" and world.household_a.updated_at == now

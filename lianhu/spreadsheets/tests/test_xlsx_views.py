@@ -262,11 +262,11 @@ def test_an_export_searched_by_id_number_is_audited_without_the_number(world, cl
                                                    {"q": "360426199101010071"})
     assert exported_codes(response) == {world.household_a.code}
     (entry,) = AuditEntry.objects.filter(action="export")
-    assert entry.detail["filters"] == {"q": "360***********0071"}
+    assert entry.detail["filters"] == {"q": "360*************71"}
 
 
 @pytest.mark.parametrize("searched, kept", [
-    ("36042619910101007", "360**********1007"),  # an ID number without its check digit, which can be worked out
+    ("36042619910101007", "360************07"),  # an ID number without its check digit, which can be worked out
     ("13912345678", "139****5678"), ("王 1234567", "王12***67"), ("单雪梅", "单雪梅")])
 def test_the_export_log_keeps_no_long_run_of_digits_searched_for(world, client_for, searched, kept):
     client_for(world.office_admin).post(reverse("transfer:export", args=["households"]), {"q": searched})
@@ -279,7 +279,7 @@ def test_an_old_export_entry_with_a_number_in_clear_is_shown_masked(world):
 
     audit_log(actor=world.office_admin, action="export", detail={
         "export": "households", "rows": 1, "masked": False, "filters": {"q": "360426199101010071"}})
-    assert AuditEntry.objects.get().summary.endswith("筛选 搜索：360***********0071")
+    assert AuditEntry.objects.get().summary.endswith("筛选 搜索：360*************71")
 
 
 def test_an_import_of_a_file_named_after_someone_logs_the_name_without_his_numbers(world, client_for):
@@ -288,7 +288,7 @@ def test_an_import_of_a_file_named_after_someone_logs_the_name_without_his_numbe
     job = job_of(world)
     client.post(reverse("transfer:job_confirm", args=[job.pk]))
     entry = AuditEntry.objects.get(action="import")
-    kept = "王建国360***********0071电话139****5678.xlsx"
+    kept = "王建国360*************71电话139****5678.xlsx"
     assert entry.detail["file"] == kept and entry.object_repr.endswith(kept) and kept in entry.summary
     assert "360426199101010071" not in client_for(world.office_admin).get(reverse("audit:audit_list")).content.decode()
 
@@ -309,9 +309,9 @@ def test_an_export_is_full_for_those_who_may_reveal_masked_otherwise_and_always_
     assert "360426199101010071" in [c.value for c in full["M"]]
     assert "低保" in [c.value for c in full["P"]]
     shared = workbook(client_for(world.secretary_a).post(url, {"masked": "1"})).worksheets[0]
-    assert "360***********0071" in [c.value for c in shared["M"]] and "***" in [c.value for c in shared["P"]]
+    assert "360*************71" in [c.value for c in shared["M"]] and "***" in [c.value for c in shared["P"]]
     member = workbook(client_for(world.member_user).get(url)).worksheets[0]
-    assert "360***********0071" in [c.value for c in member["M"]]
+    assert "360*************71" in [c.value for c in member["M"]]
     entries = AuditEntry.objects.filter(action="export").order_by("id")
     assert [(e.actor.username, e.detail["masked"], e.detail["rows"]) for e in entries] == [
         ("secretary_a", False, 2), ("secretary_a", True, 2), ("member_a", True, 1)]
