@@ -177,3 +177,29 @@ def test_lists_and_the_api_give_the_birth_year_and_the_age_this_year_never_the_d
     assert not any(s in io.StringIO(str(item)).read() for s in spellings(BORN))
     page = client.get(reverse("org:household_detail", args=[world.household_a.pk])).content.decode()
     assert f"{this_year - 1958} 岁" in page and not any(s in page for s in spellings(BORN))
+
+
+def test_every_write_keeps_its_before_and_after_with_personal_data_masked(world, client_for):
+    resident = resident_made_through_the_api(world, client_for)
+    created = AuditEntry.objects.get(action="create", object_id=str(resident.pk), object_type="org.resident")
+    values = dict(created.detail["values"])
+    assert values["姓名"] == "张桂兰" and values["身份证号"] == mask_id_number(NUMBER)
+    assert values["出生日期"] == "1958年" and values["联系电话"] == "139****0000"
+    first, back = AuditEntry.objects.filter(action="update", object_id=str(resident.pk)).order_by("pk")
+    # A day's change of the birth date shows as the year on both sides: the date itself is never logged.
+    assert first.detail["changes"] == [["出生日期", "1958年", "1958年"]]
+    api_call(client_for(world.secretary_a), "patch", f"/residents/{resident.pk}",
+             {"id_number": MEMBER_NUMBER, "sensitive_tags": ["低保"], "relation": "子女"})
+    last = AuditEntry.objects.filter(action="update", object_id=str(resident.pk)).latest("pk")
+    assert last.detail["changes"] == [["与户主关系", "配偶", "子女"],
+                                      ["身份证号", mask_id_number(NUMBER), mask_id_number(MEMBER_NUMBER)],
+                                      ["敏感标签", "", "***"]]
+    assert "与户主关系：配偶 → 子女" in last.summary and "低保" not in str(last.detail)
+
+    member = member_made_through_the_form(world, client_for)
+    client_for(world.office_admin).post(reverse("members:member_exempt", args=[member.pk]), {
+        "reason": "老", "since": "2026-01-05", "approved_by": "支部委员会", "post": "政策宣传岗"})
+    exempt = AuditEntry.objects.get(action="exempt", object_id=str(member.pk))
+    assert exempt.detail["changes"] == [["状态", "联户", "丧失联户能力"], ["不能联户原因", "", "老（年老体衰）"],
+                                        ["认定日期", "", "2026-01-05"], ["认定人", "", "支部委员会"],
+                                        ["设岗定责", "", "政策宣传岗"]]

@@ -70,4 +70,8 @@ class AuditEntry(models.Model):
             return f"{sheet_label(d['import'], short=True)}{file}：{counts or '没有改动'}"
         if "id_number" in d:
             return f"身份证号 {d['id_number']}"
+        if d.get("changes"):  # an update: each field before → after, personal data masked (services.snapshot)
+            return "；".join(f"{label}：{before or '（空）'} → {after or '（空）'}" for label, before, after in d["changes"])
+        if d.get("values"):  # a creation
+            return "；".join(f"{label}：{value}" for label, value in d["values"])
         return ""

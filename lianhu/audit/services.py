@@ -50,6 +50,58 @@ def audit_log(
     )
 
 
+# What an audit entry keeps of a sealed field: its masked form, never the value (the log is read by
+# the audit administrator, who may not reveal). field → (label, the column it is read from, how).
+SEALED_SHOWN = {
+    "id_number": ("身份证号", "id_number_masked", lambda o: o.id_number_masked),
+    "phone": ("联系电话", "phone_masked", lambda o: o.phone_masked),
+    "birth_date": ("出生日期", "birth_year", lambda o: f"{o.birth_year}年" if o.birth_year else ""),
+    "sensitive_tags": ("敏感标签", "sensitive_tags_cipher", lambda o: "***" if o.sensitive_tags_cipher else ""),
+}
+# Columns that are a sealed field's parts, or bookkeeping: never in a snapshot.
+_UNSHOWN = ("_cipher", "_hash", "_masked", "name_initials", "birth_year")
+_BOOKKEEPING = {"id", "updated_at", "created_at"}
+
+
+def snapshot(obj: models.Model, fields=None) -> dict[str, tuple[str, str]]:
+    """The values of `fields` (all the object's own fields by default) as the audit log keeps them:
+    field → (label, value as shown), personal data masked. For the before and after of a write."""
+    if fields is None:
+        fields = [f.name for f in obj._meta.concrete_fields
+                  if f.name not in _BOOKKEEPING and not any(part in f.attname for part in _UNSHOWN)]
+        fields += [name for name, (_label, column, _read) in SEALED_SHOWN.items() if hasattr(obj, column)]
+    shown = {}
+    for name in fields:
+        if name in SEALED_SHOWN:
+            label, _column, read = SEALED_SHOWN[name]
+            shown[name] = (label, read(obj))
+            continue
+        field = obj._meta.get_field(name)
+        value = getattr(obj, name)
+        if field.choices:
+            value = getattr(obj, f"get_{name}_display")()
+        elif isinstance(value, bool):
+            value = "是" if value else "否"
+        elif isinstance(value, (list, tuple)):
+            value = "、".join(map(str, value))
+        shown[name] = (str(field.verbose_name), "" if value is None else str(value)[:200])
+    return shown
+
+
+def changes_detail(before: dict, after: dict, changed=None) -> dict:
+    """An update's detail: {"fields": [...], "changes": [[label, before, after], ...]} of the fields
+    that changed (`changed`, or those whose shown value differs)."""
+    names = [n for n in (changed if changed is not None else after) if n in after
+             and (changed is not None or before.get(n, ("", ""))[1] != after[n][1])]
+    return {"fields": list(names),
+            "changes": [[after[n][0], before.get(n, (None, ""))[1], after[n][1]] for n in names]}
+
+
+def created_detail(obj: models.Model) -> dict:
+    """A creation's detail: every field's value as the log keeps it (the "after" of the write)."""
+    return {"values": [[label, value] for label, value in snapshot(obj).values() if value]}
+
+
 # field → (label, the model attribute that must exist, how to read the clear value). The full birth date
 # is one: sealed at rest (only its year is in clear), it narrows the masked ID number down, so it is
 # shown only here, audited.

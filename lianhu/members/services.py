@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from lianhu.accounts.models import Membership
 from lianhu.audit.models import AuditEntry
-from lianhu.audit.services import audit_log
+from lianhu.audit.services import audit_log, changes_detail, created_detail, snapshot
 from lianhu.audit.lookups import refuse_duplicate_id_number
 from lianhu.common.pinyin import name_initials
 from lianhu.common.search_keys import id_number_hash
@@ -25,6 +25,10 @@ from lianhu.org.rules import grid_in_branch
 
 from . import rules
 from .models import EndReason, LiaisonLink, MemberStatus, PartyMember, party_age_problem, underage_problem
+
+
+# What exempting, reinstating and leaving change: their audit entries keep these before and after.
+STATUS_FIELDS = ("status", "exempt_reason", "exempt_since", "exempt_approved_by", "post")
 
 
 def _refuse_taken_number(id_number: str | None, *, exclude_pk, actor, ip: str | None) -> None:
@@ -73,7 +77,7 @@ def member_create(*, member: PartyMember, actor, ip: str | None = None, id_numbe
     member.full_clean(validate_constraints=False)
     with transaction.atomic():
         _save(member)
-        audit_log(actor=actor, action="create", obj=member, ip=ip)
+        audit_log(actor=actor, action="create", obj=member, ip=ip, detail=created_detail(member))
     return member
 
 
@@ -91,7 +95,7 @@ def member_update(*, member: PartyMember, changes: dict, actor, ip: str | None =
     with transaction.atomic():
         stored = PartyMember.objects.select_for_update().get(pk=member.pk)
         refuse_stale(stored, expected_version)
-        branch_before, status_before = stored.branch_id, stored.status
+        branch_before, status_before, before = stored.branch_id, stored.status, snapshot(stored)
         changed = apply_changes(stored, changes)
         changed += _check_member(stored, actor=actor, id_number=id_number, phone=phone)
         if not changed:
@@ -106,7 +110,8 @@ def member_update(*, member: PartyMember, changes: dict, actor, ip: str | None =
         stored.full_clean(validate_constraints=False)
         columns = {"name": ["name", "name_initials"], **PartyMember.sealed_columns}
         _save(stored, update_fields=[*(c for field in changed for c in columns.get(field, [field])), "updated_at"])
-        audit_log(actor=actor, action="update", obj=stored, ip=ip, detail={"fields": changed})
+        audit_log(actor=actor, action="update", obj=stored, ip=ip,
+                  detail=changes_detail(before, snapshot(stored, changed), changed))
     return stored
 
 
@@ -186,6 +191,7 @@ def member_mark_exempt(*, member: PartyMember, reason: str, since: dt.date, appr
         refuse_stale(member, expected_version)
         if member.status == MemberStatus.LEFT:
             raise ValidationError("已转出的党员不能认定为不能联户")
+        before = snapshot(member, STATUS_FIELDS)
         links = _active_links_locked(member)
         for link in links:
             _end(link, actor=actor, ip=ip, on=since, reason=EndReason.MEMBER_EXEMPT)
@@ -197,7 +203,8 @@ def member_mark_exempt(*, member: PartyMember, reason: str, since: dt.date, appr
         member.full_clean()
         member.save()
         audit_log(actor=actor, action="exempt", obj=member, ip=ip,
-                  detail={"reason": reason, "since": since.isoformat(), "released": len(links)})
+                  detail={"reason": reason, "since": since.isoformat(), "released": len(links),
+                          **changes_detail(before, snapshot(member, STATUS_FIELDS))})
     return len(links)
 
 
@@ -207,13 +214,15 @@ def member_reinstate(*, member: PartyMember, actor, ip: str | None = None) -> Pa
         member = PartyMember.objects.select_for_update().get(pk=member.pk)
         if member.status != MemberStatus.EXEMPT:
             raise ValidationError("只有“丧失联户能力”的党员可以恢复联户")
+        before = snapshot(member, STATUS_FIELDS)
         member.status = MemberStatus.ACTIVE
         member.exempt_reason = ""
         member.exempt_since = None
         member.exempt_approved_by = ""
         member.full_clean()
         member.save()
-        audit_log(actor=actor, action="update", obj=member, ip=ip, detail={"reinstated": True})
+        audit_log(actor=actor, action="update", obj=member, ip=ip,
+                  detail={"reinstated": True, **changes_detail(before, snapshot(member, STATUS_FIELDS))})
     return member
 
 
@@ -221,6 +230,7 @@ def member_mark_left(*, member: PartyMember, on: dt.date, actor, ip: str | None 
     """A member who moves away or passes away leaves the branch; his households become unlinked."""
     with transaction.atomic():
         member = PartyMember.objects.select_for_update().get(pk=member.pk)
+        before = snapshot(member, STATUS_FIELDS)
         links = _active_links_locked(member)
         for link in links:
             _end(link, actor=actor, ip=ip, on=on, reason=EndReason.MEMBER_LEFT)
@@ -231,7 +241,9 @@ def member_mark_left(*, member: PartyMember, on: dt.date, actor, ip: str | None 
         member.save()
         # Whoever left the branch no longer sees its households.
         Membership.objects.filter(member=member, is_active=True).update(is_active=False)
-        audit_log(actor=actor, action="update", obj=member, ip=ip, detail={"left": on.isoformat(), "released": len(links)})
+        audit_log(actor=actor, action="update", obj=member, ip=ip,
+                  detail={"left": on.isoformat(), "released": len(links),
+                          **changes_detail(before, snapshot(member, STATUS_FIELDS))})
     return len(links)
 
 

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Length
 
-from lianhu.audit.services import audit_log
+from lianhu.audit.services import audit_log, changes_detail, created_detail, snapshot
 from lianhu.audit.lookups import refuse_duplicate_id_number
 from lianhu.common.pinyin import name_initials
 from lianhu.common.search_keys import id_number_hash
@@ -23,9 +23,11 @@ def org_unit_save(*, form, actor, ip: str | None = None):
     """Save a validated branch or grid form and audit it in the same transaction."""
     creating = form.instance.pk is None
     with transaction.atomic():
+        before = None if creating else snapshot(type(form.instance).objects.select_for_update().get(pk=form.instance.pk))
         unit = form.save()
         audit_log(actor=actor, action="create" if creating else "update", obj=unit, ip=ip,
-                  office_id=unit.office_id if hasattr(unit, "office_id") else unit.branch.office_id)
+                  office_id=unit.office_id if hasattr(unit, "office_id") else unit.branch.office_id,
+                  detail=created_detail(unit) if creating else changes_detail(before, snapshot(unit)))
     return unit
 
 
@@ -37,7 +39,7 @@ def household_create(*, household: Household, actor, ip: str | None = None) -> H
     household.full_clean()
     with transaction.atomic():
         household.save()
-        audit_log(actor=actor, action="create", obj=household, ip=ip)
+        audit_log(actor=actor, action="create", obj=household, ip=ip, detail=created_detail(household))
     return household
 
 
@@ -52,7 +54,7 @@ def household_update(*, household: Household, changes: dict, actor, ip: str | No
     with transaction.atomic():
         stored = Household.objects.select_for_update().get(pk=household.pk)
         refuse_stale(stored, expected_version)
-        branch_before = stored.branch_id
+        branch_before, before = stored.branch_id, snapshot(stored)
         if "code" in changes and not changes["code"]:
             changes = {**changes, "code": next_household_code(changes.get("branch") or stored.branch)}
         changed = apply_changes(stored, changes)
@@ -65,7 +67,8 @@ def household_update(*, household: Household, changes: dict, actor, ip: str | No
                 raise ValidationError({"branch": refusal})
         stored.full_clean()
         stored.save(update_fields=[*changed, "updated_at"])
-        audit_log(actor=actor, action="update", obj=stored, ip=ip, detail={"fields": changed})
+        audit_log(actor=actor, action="update", obj=stored, ip=ip,
+                  detail=changes_detail(before, snapshot(stored, changed), changed))
     return stored
 
 
@@ -116,7 +119,7 @@ def resident_create(*, resident: Resident, actor, ip: str | None = None, id_numb
     try:
         with transaction.atomic():
             resident.save()
-            audit_log(actor=actor, action="create", obj=resident, ip=ip)
+            audit_log(actor=actor, action="create", obj=resident, ip=ip, detail=created_detail(resident))
     except IntegrityError:
         # Two saves with the same ID number raced past the check above; the unique index stopped one.
         raise ValidationError({"id_number": "该身份证号已经登记"}) from None
@@ -135,6 +138,7 @@ def resident_update(*, resident: Resident, changes: dict, actor, ip: str | None 
         with transaction.atomic():
             stored = Resident.objects.select_for_update().get(pk=resident.pk)
             refuse_stale(stored, expected_version)
+            before = snapshot(stored)
             changed = apply_changes(stored, changes) + stored.set_sealed(id_number=id_number, phone=phone)
             changed += _set_sensitive_tags(stored, sensitive_tags)
             if not changed:
@@ -143,7 +147,8 @@ def resident_update(*, resident: Resident, changes: dict, actor, ip: str | None 
             _refuse_duplicate(stored, actor)
             stored.full_clean(exclude=["household"], validate_constraints=False)
             stored.save(update_fields=[*_columns(changed), "updated_at"])
-            audit_log(actor=actor, action="update", obj=stored, ip=ip, detail={"fields": changed})
+            audit_log(actor=actor, action="update", obj=stored, ip=ip,
+                      detail=changes_detail(before, snapshot(stored, changed), changed))
     except IntegrityError:
         raise ValidationError({"id_number": "该身份证号已经登记"}) from None
     return stored

@@ -73,7 +73,9 @@ def test_an_update_is_audited_with_the_names_of_the_fields_it_changed_and_a_patc
     client = client_for(w.secretary_a)
     call(client, "patch", f"/residents/{w.resident_a.pk}", {"name": "单雪梅", "phone": "13700002222", "gender": "M"})
     entry = AuditEntry.objects.filter(action="update", object_id=str(w.resident_a.pk)).get()
-    assert entry.detail == {"fields": ["gender", "phone"]}
+    # Before and after, the phone masked as everywhere else.
+    assert entry.detail == {"fields": ["gender", "phone"],
+                            "changes": [["性别", "女", "男"], ["联系电话", "139****5678", "137****2222"]]}
     version = call(client, "get", f"/residents/{w.resident_a.pk}")["ETag"]
     response = call(client, "patch", f"/residents/{w.resident_a.pk}", {"name": "单雪梅", "phone": "137 0000 2222"})
     assert response.status_code == 200 and response["ETag"] == version
@@ -226,7 +228,8 @@ def test_a_form_saved_without_anyone_else_saving_is_written(world, client_for):
     assert response.status_code == 302
     w.household_a.refresh_from_db()
     assert w.household_a.floors == 2
-    assert AuditEntry.objects.get(action="update", object_id=str(w.household_a.pk)).detail == {"fields": ["floors"]}
+    assert AuditEntry.objects.get(action="update", object_id=str(w.household_a.pk)).detail == {
+        "fields": ["floors"], "changes": [["层数", "", "2"]]}
 
 
 def test_an_import_that_changes_a_resident_makes_a_form_read_before_it_stale(world, client_for):
