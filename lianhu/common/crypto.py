@@ -173,3 +173,69 @@ def decrypt_date(token: str):
     import datetime as dt
 
     return dt.date.fromisoformat(decrypt(token)) if token else None
+
+
+# Files too big to seal in memory (a backup): sealed in chunks, each with its own nonce, and with its
+# index and whether it is the last one as associated data, so chunks cannot be dropped, reordered or
+# cut off at the end without the opening failing.
+STREAM_MAGIC = b"LHS1"
+STREAM_CHUNK = 8 * 1024 * 1024
+
+
+def seal_stream(src, dst, progress=None) -> None:
+    """Read `src` (a binary file) to its end and write it sealed to `dst`."""
+    import struct
+
+    cipher = _cipher()
+    dst.write(STREAM_MAGIC)
+    index, chunk = 0, src.read(STREAM_CHUNK)
+    while True:
+        following = src.read(STREAM_CHUNK) if chunk else b""
+        nonce = os.urandom(NONCE_BYTES)
+        sealed = cipher.encrypt(nonce, chunk, struct.pack(">Q?", index, not following))
+        dst.write(struct.pack(">I", len(sealed)) + nonce + sealed)
+        if progress:
+            progress(len(chunk))
+        if not following:
+            return
+        index, chunk = index + 1, following
+
+
+def open_stream(src, dst, progress=None) -> None:
+    """Write to `dst` what `seal_stream` sealed in `src`; ImproperlyConfigured when the key is not the
+    one it was sealed with or the file was changed, cut short or is no sealed file."""
+    import struct
+
+    if src.read(len(STREAM_MAGIC)) != STREAM_MAGIC:
+        raise ImproperlyConfigured(UNKNOWN_FORMAT)
+    cipher, index = _cipher(), 0
+    while True:
+        head = src.read(4)
+        if len(head) < 4:
+            raise ImproperlyConfigured(KEY_CHANGED)  # cut short: the last chunk never came
+        (size,) = struct.unpack(">I", head)
+        nonce, sealed = src.read(NONCE_BYTES), src.read(size)
+        last = src.peek(1)[:1] == b"" if hasattr(src, "peek") else _at_end(src)
+        try:
+            data = cipher.decrypt(nonce, sealed, struct.pack(">Q?", index, last))
+        except (InvalidTag, ValueError):
+            raise ImproperlyConfigured(KEY_CHANGED) from None
+        dst.write(data)
+        if progress:
+            progress(len(data))
+        if last:
+            return
+        index += 1
+
+
+def _at_end(src) -> bool:
+    here = src.tell()
+    end = src.seek(0, os.SEEK_END)
+    src.seek(here)
+    return here == end
+
+
+def key_fingerprint() -> str:
+    """A short fingerprint of LIANHU_DATA_KEY (a keyed hash of a constant): a backup records it, so a
+    restore can tell before it starts whether this key opens the data."""
+    return keyed_hash("lianhu key fingerprint")[:16]
