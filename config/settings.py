@@ -243,6 +243,14 @@ AUDIT_RETENTION_DAYS = env_int("LIANHU_AUDIT_RETENTION_DAYS", 365)
 if AUDIT_RETENTION_DAYS < 180:
     raise ImproperlyConfigured("LIANHU_AUDIT_RETENTION_DAYS must be at least 180 (audit entries are kept 180 days)")
 
+# Backups (lianhu.common.backup): the worker makes one when the newest is older than LIANHU_BACKUP_HOURS
+# (0: never; `manage.py backup` still works) and keeps the last LIANHU_BACKUP_KEEP.
+LIANHU_BACKUP_DIR = Path(os.environ.get("LIANHU_BACKUP_DIR") or DATA_DIR / "backups")
+LIANHU_BACKUP_HOURS = env_int("LIANHU_BACKUP_HOURS", 24)
+LIANHU_BACKUP_KEEP = env_int("LIANHU_BACKUP_KEEP", 30)
+if LIANHU_BACKUP_HOURS < 0 or LIANHU_BACKUP_KEEP < 1:
+    raise ImproperlyConfigured("LIANHU_BACKUP_HOURS must be 0 or more and LIANHU_BACKUP_KEEP at least 1")
+
 # Uploaded sheets (docs/decisions.md, Spreadsheets): a file beyond these sizes is refused before it is
 # parsed; the worker reads and checks each file within LIANHU_WORKER_MEMORY_MB more memory than it holds,
 # so that one file can fail, but not the worker.

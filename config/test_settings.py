@@ -12,3 +12,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Lets several test runs share one PostgreSQL server without fighting over test_<name>.
 if os.environ.get("LIANHU_TEST_DB_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": os.environ["LIANHU_TEST_DB_NAME"]}  # noqa: F405
+
+# The worker's daily backup is tested where it is meant to be (tests/test_backup.py), not on every
+# pass of the worker tests.
+LIANHU_BACKUP_HOURS = 0

@@ -85,3 +85,21 @@ def test_the_commands_keep_the_last_backups_and_ask_before_restoring(world, tmp_
         call_command("restore", str(kept[-1]), stdout=io.StringIO())
     call_command("restore", str(kept[-1]), "--yes", "--no-safety-backup", stdout=out)
     assert "已恢复" in out.getvalue()
+
+
+def test_the_worker_backs_up_once_a_day_and_keeps_the_last_ones(world, tmp_path, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from lianhu.common.backup import backup_if_due
+
+    settings.LIANHU_BACKUP_DIR, settings.LIANHU_BACKUP_HOURS, settings.LIANHU_BACKUP_KEEP = tmp_path, 24, 2
+    assert backup_if_due().startswith("backed up to")
+    assert backup_if_due() == "not due"
+    later = timezone.now() + dt.timedelta(hours=25)
+    assert backup_if_due(now=later).startswith("backed up to")
+    assert backup_if_due(now=later + dt.timedelta(hours=25)).startswith("backed up to")
+    assert len(list(tmp_path.glob("*.lhbak"))) == 2
+    settings.LIANHU_BACKUP_HOURS = 0
+    assert backup_if_due(now=later + dt.timedelta(days=9)).startswith("off")

@@ -75,7 +75,9 @@ def _dump(alias: str, into: Path, progress=None) -> None:
             def step(status, remaining, total):
                 if progress:
                     progress(total - remaining, total)
-            connection.connection.backup(target, pages=1024, progress=step)
+            # In one step: a backup in steps starts again whenever another connection writes in between,
+            # which a busy site may do for ever; one step holds a read transaction (WAL: writers go on).
+            connection.connection.backup(target, pages=-1, progress=step)
         finally:
             target.close()
     elif connection.vendor == "postgresql":
@@ -178,3 +180,22 @@ def restore_backup(path: Path, *, alias: str = "default", safety_directory: Path
     call_command("migrate", database=alias, verbosity=0, interactive=False)
     return safety
 
+
+
+def backup_if_due(*, now=None) -> str:
+    """The worker's daily backup: one when the newest in LIANHU_BACKUP_DIR is older than
+    LIANHU_BACKUP_HOURS (or there is none), keeping the last LIANHU_BACKUP_KEEP."""
+    import datetime as dt
+
+    from django.conf import settings
+
+    hours = settings.LIANHU_BACKUP_HOURS
+    if not hours:
+        return "off (LIANHU_BACKUP_HOURS=0)"
+    directory = Path(settings.LIANHU_BACKUP_DIR)
+    newest = max((p.stat().st_mtime for p in directory.glob(f"lianhu-*{SUFFIX}")), default=None)
+    now = now or timezone.now()
+    if newest is not None and now - dt.datetime.fromtimestamp(newest, dt.timezone.utc) < dt.timedelta(hours=hours):
+        return "not due"
+    made = make_backup(directory, keep=settings.LIANHU_BACKUP_KEEP)
+    return f"backed up to {made.path.name} ({made.manifest['bytes']:,} bytes)"

@@ -91,3 +91,10 @@ def run_sweeps(names: list[str] | None = None) -> list[SweepResult]:
             summary, ok = f"failed: {exc.__class__.__name__}: {exc}", False
         results.append(SweepResult(name=name, ok=ok, summary=summary, seconds=time.monotonic() - started))
     return results
+
+
+@sweep("backup")
+def daily_backup() -> str:
+    from .backup import backup_if_due
+
+    return backup_if_due()
