@@ -1,6 +1,13 @@
 import pytest
 
+from lianhu.accounts.tests.factories import VerifiedClient
 from tests.world import make_world
+
+
+@pytest.fixture
+def client():
+    """Django's test client, whose force_login also completes a user's second factor (VerifiedClient)."""
+    return VerifiedClient()
 
 
 @pytest.fixture

@@ -80,6 +80,10 @@ INSTALLED_APPS = [
     "csp",  # its system checks; the header comes from CSPMiddleware
     "ninja",  # serves the API docs page's assets locally instead of from a CDN
     "django_filters",
+    # The second factor (docs/decisions.md): TOTP devices, and static tokens as the recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     # The floor plan, lowest layer first (docs/decisions.md; .importlinter holds it): each app imports
     # only those above it in this list, and registers what it brings in its AppConfig.ready().
     "lianhu.common",
@@ -100,8 +104,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # user.is_verified(): this session typed a code
     "django.contrib.messages.middleware.MessageMiddleware",
     "lianhu.accounts.middleware.IdleSessionMiddleware",
+    "lianhu.accounts.middleware.SecondFactorRequiredMiddleware",
     "lianhu.accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -119,6 +125,18 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "lianhu.common.http.client_ip"  # the same address the audit log records
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
+
+# The second factor (TOTP, django-otp) of the zone and office roles and superusers: after
+# LIANHU_OTP_FAILURE_LIMIT wrong codes for one account (from any address: only who has its password gets
+# this far) no code is checked for the same 30 minutes (accounts.selectors.second_factor_locked_until).
+# django-otp's own back-off (1, 2, 4 … seconds per device) is off: ours is the stricter one.
+LIANHU_OTP_FAILURE_LIMIT = env_int("LIANHU_OTP_FAILURE_LIMIT", 5)
+if LIANHU_OTP_FAILURE_LIMIT < 1:
+    raise ImproperlyConfigured("LIANHU_OTP_FAILURE_LIMIT must be at least 1")
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
+OTP_TOTP_ISSUER = "联户"  # the name the authenticator app shows beside the username
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # Django's admin (LIANHU_ADMIN=1) shows no secret key nor QR code
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

@@ -9,9 +9,10 @@ without DATABASE_URL), so every case here is checked on each.
 import logging
 
 import pytest
-from django.test import Client, RequestFactory
+from django.test import RequestFactory
 from django.urls import reverse
 
+from lianhu.accounts.tests.factories import VerifiedClient
 from lianhu.audit.models import AuditEntry
 from lianhu.common.http import MAX_PK, parse_pk
 from lianhu.common.testing import PksOf, api_call
@@ -247,7 +248,7 @@ def test_an_unhandled_error_in_the_api_is_a_logged_json_500(world, monkeypatch, 
         raise RuntimeError("a bug")
 
     monkeypatch.setattr("lianhu.org.api.scoped_get", broken)
-    client = Client(raise_request_exception=False)
+    client = VerifiedClient(raise_request_exception=False)
     client.force_login(world.office_admin)
     with caplog.at_level(logging.ERROR, logger="django.request"):
         response = api_call(client, "get", f"/offices/{world.office.pk}")

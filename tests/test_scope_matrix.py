@@ -162,11 +162,16 @@ SCOPED_ELSEWHERE = {  # url name → the test that gives an outsider 404 (or onl
     "transfer:job_problems": "test_someone_elses_import_job_is_404",
     "accounts:tokens": "accounts/tests/test_api_token.py (a user's own tokens only)",
     "accounts:user_list": "test_the_user_list_shows_whom_one_may_reset",
+    "accounts:second_factor_users": "test_the_second_factor_list_shows_whom_one_may_reset",
+    "accounts:second_factor_reset": "test_only_an_admin_above_him_in_scope_resets_a_second_factor",
 }
 NOT_SCOPED = {  # url name → why it holds no hierarchy data
     "accounts:login": "the login page",
     "accounts:logout": "logging out",
     "accounts:password_change": "one's own password",
+    "accounts:second_factor": "one's own second factor",
+    "accounts:second_factor_enrol": "one's own second factor",
+    "accounts:recovery_codes": "one's own recovery codes",
 }
 API_SCOPED_ELSEWHERE = {  # "METHOD /path" → the test
     "POST /residents/search": "org/tests/test_api.py (search finds only residents in scope; audited)",

@@ -9,6 +9,7 @@ from django.utils import timezone
 from ninja.security import HttpBearer
 from ninja.security import SessionAuth as NinjaSessionAuth
 
+from .middleware import SECOND_FACTOR_NEEDED
 from .models import ApiToken
 
 
@@ -30,8 +31,18 @@ class TokenAuth(HttpBearer):
         return api_token.user
 
 
+class SecondFactorNeeded(Exception):
+    """A session whose user needs a second factor has not typed it (config/api.py answers 403)."""
+
+    def __init__(self):
+        super().__init__(SECOND_FACTOR_NEEDED)
+
+
 class SessionAuth(NinjaSessionAuth):
-    """Django's session, with its CSRF check on unsafe methods.
+    """Django's session, with its CSRF check on unsafe methods, once it has typed its second factor if its
+    user needs one: 403 with a Chinese `detail` until then. (SecondFactorRequiredMiddleware answers the same
+    before; it lets a request with a Bearer header through, and such a request comes here when its token is
+    no token.)
 
     Without a session cookie there is nothing to check, so a request with a bad token gets a 401,
     not a confusing CSRF 403.
@@ -41,3 +52,9 @@ class SessionAuth(NinjaSessionAuth):
         if settings.SESSION_COOKIE_NAME not in request.COOKIES:
             return None
         return super()._get_key(request)
+
+    def authenticate(self, request, key):
+        user = super().authenticate(request, key)
+        if user is not None and user.second_factor_required and not user.is_verified():
+            raise SecondFactorNeeded()
+        return user

@@ -27,11 +27,24 @@ class AccountsConfig(AppConfig):
         # Of members and grid workers (accounts.selectors.RESETTABLE_ROLES), at the role's own level only.
         register_action("reset_passwords", "重置党员、网格员密码",
                         roles={Role.OFFICE_ADMIN, Role.OFFICE_STAFF, Role.BRANCH_SECRETARY})
+        # Of office staff (an office administrator) and of office administrators (the zone), at the role's own
+        # level only (accounts.selectors.SECOND_FACTOR_RESETS).
+        register_action("reset_second_factor", "重置双因素认证", roles={Role.ZONE_ADMIN, Role.OFFICE_ADMIN})
         register_verb("login", "登录")
         register_verb("login_failed", "登录失败")
         register_verb("logout", "退出登录")
         register_verb("password_change", "修改密码")
         register_verb("password_reset", "重置密码")
         register_verb("token", "接口令牌")
+        register_verb("otp_verified", "双因素认证通过")
+        register_verb("otp_failed", "动态验证码错误")
+        register_verb("otp_locked", "双因素认证暂停")
+        register_verb("otp_enrolled", "绑定验证器")
+        register_verb("otp_recovery_used", "使用恢复码")
+        register_verb("otp_codes_renewed", "重新生成恢复码")
+        register_verb("otp_reset", "重置双因素认证")
         register_nav("accounts", "账号", order=80,
                      url=lambda user, m: reverse("accounts:user_list") if user.can("reset_passwords") else None)
+        register_nav("second_factor_users", "双因素认证", order=81,
+                     url=lambda user, m: reverse("accounts:second_factor_users") if user.can("reset_second_factor")
+                     else None)

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth import forms as auth_forms
 
 from .models import User
+from .services import RECOVERY_CODE, TOTP_CODE, normalise_code
 
 
 class LoginForm(auth_forms.AuthenticationForm):
@@ -42,3 +43,31 @@ class PasswordChangeForm(auth_forms.PasswordChangeForm):
             self.add_error("new_password1", forms.ValidationError(self.error_messages["password_unchanged"],
                                                                   code="password_unchanged"))
         return cleaned
+
+
+class SecondFactorForm(forms.Form):
+    """The code asked after the password: his authenticator's 6 digits, or one of his recovery codes."""
+
+    code = forms.CharField(
+        label="验证码", max_length=20, error_messages={"required": "请输入验证码"},
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True, "spellcheck": "false"}),
+    )
+    recovery_allowed = True
+
+    def clean_code(self):
+        code = normalise_code(self.cleaned_data["code"])
+        if TOTP_CODE.fullmatch(code) or (self.recovery_allowed and RECOVERY_CODE.fullmatch(code)):
+            return code
+        raise forms.ValidationError(
+            "验证码格式不对：请输入手机验证器上的 6 位数字，或一个 8 位恢复码" if self.recovery_allowed
+            else "验证码格式不对：请输入手机验证器上的 6 位数字", code="format")
+
+
+class EnrolForm(SecondFactorForm):
+    """Binding an authenticator: the 6 digits it shows now prove it holds the secret."""
+
+    recovery_allowed = False
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].widget.attrs.update(inputmode="numeric", maxlength="7")

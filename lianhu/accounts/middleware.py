@@ -1,5 +1,6 @@
 """Accounts' middleware: sessions end after a while without activity (sooner for roles that may reveal
-personal data), and a user whose password must change is sent to the change page first."""
+personal data), a user who needs a second factor types his code before anything else, and a user whose
+password must change is sent to the change page next."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from urllib.parse import urlencode, urlsplit
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, resolve_url
 from django.urls import reverse
 from django.utils import timezone
@@ -87,8 +88,9 @@ class IdleSessionMiddleware:
 
 class PasswordChangeRequiredMiddleware:
     """Until he has changed it, a logged-in user whose `password_change_due()` gets only the change page,
-    logging out and static files. A request with an API token goes on: a token is not a password, and an
-    integration cannot change one. An htmx request is sent on by htmx (HX-Redirect), not swapped in."""
+    logging out, his second factor's pages and static files. A request with an API token goes on: a token
+    is not a password, and an integration cannot change one. An htmx request is sent on by htmx
+    (HX-Redirect), not swapped in."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -106,8 +108,51 @@ class PasswordChangeRequiredMiddleware:
     @staticmethod
     def _exempt(request) -> bool:
         path = request.path  # with the script prefix, as reverse() and STATIC_URL have it
+        # The second factor comes first (SecondFactorRequiredMiddleware), and a new account's recovery codes
+        # are shown before he sets his password.
         return (
-            path in (reverse("accounts:password_change"), reverse("accounts:logout"))
+            path in (reverse("accounts:password_change"), reverse("accounts:logout"),
+                     reverse("accounts:second_factor"), reverse("accounts:second_factor_enrol"),
+                     reverse("accounts:recovery_codes"))
+            or path.startswith(settings.STATIC_URL)
+            or request.headers.get("Authorization", "").startswith("Bearer ")
+        )
+
+
+SECOND_FACTOR_NEEDED = "请先完成双因素认证：在网页上输入手机验证器的 6 位动态验证码后再访问"
+
+
+class SecondFactorRequiredMiddleware:
+    """Until this session has typed a code (django-otp's `user.is_verified()`), a user whose
+    `second_factor_required` gets only the second-factor pages (the code, or binding an authenticator first),
+    logging out and static files: a page is sent there (an htmx request by HX-Redirect), the API answers
+    403 with a Chinese `detail`. A request with an API token goes on: a token is a credential of its own,
+    issued from a verified session (docs/decisions.md, "The second factor")."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if (user is not None and user.is_authenticated and not self._exempt(request)
+                and user.second_factor_required and not user.is_verified()):
+            if is_api_request(request):
+                return JsonResponse({"detail": SECOND_FACTOR_NEEDED}, status=403,
+                                    json_dumps_params={"ensure_ascii": False})
+            url = reverse("accounts:second_factor")
+            if request.method == "GET" and not request.headers.get("HX-Request"):
+                url += "?" + urlencode({"next": request.get_full_path()})
+            if request.headers.get("HX-Request"):
+                return HttpResponse(headers={"HX-Redirect": url})
+            return redirect(url)
+        return self.get_response(request)
+
+    @staticmethod
+    def _exempt(request) -> bool:
+        path = request.path
+        return (
+            path in (reverse("accounts:second_factor"), reverse("accounts:second_factor_enrol"),
+                     reverse("accounts:logout"))
             or path.startswith(settings.STATIC_URL)
             or request.headers.get("Authorization", "").startswith("Bearer ")
         )

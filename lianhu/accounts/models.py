@@ -52,6 +52,15 @@ class User(AbstractUser):
         """A demo account while the demo mode is off: no login, no session, no token."""
         return self.is_demo and not settings.LIANHU_DEMO_MODE
 
+    @property
+    def second_factor_required(self) -> bool:
+        """Whether a password is not enough: superusers and the roles of SECOND_FACTOR_ROLES type a TOTP code
+        (or a recovery code) too. Waived for the demo accounts in the demo mode only (README); outside it they
+        cannot log in at all."""
+        if self.is_demo and settings.LIANHU_DEMO_MODE:
+            return False
+        return self.is_superuser or any(m.requires_second_factor for m in self.active_memberships)
+
     def password_change_due(self) -> bool:
         """Whether he must change his password before anything else: flagged (new account, reset), or older
         than LIANHU_PASSWORD_MAX_AGE_DAYS (0: no limit). Never for a demo account (its password is shared)."""
@@ -90,6 +99,11 @@ class Role(models.TextChoices):
     GRID_WORKER = "grid_worker", "网格员"
     MEMBER = "member", "党员"
     ADVISOR = "advisor", "党建指导员"
+
+
+# The roles that see and export an office's or the zone's personal data in full, and issue API tokens: for
+# them a password alone is not enough (等保 level 3, 身份鉴别; docs/decisions.md, "The second factor").
+SECOND_FACTOR_ROLES = frozenset({Role.ZONE_ADMIN, Role.OFFICE_ADMIN, Role.OFFICE_STAFF})
 
 
 def _anchored_within(*paths: str):
@@ -149,6 +163,10 @@ class Membership(models.Model):
     @property
     def can_reveal(self) -> bool:
         return self.allows("reveal")
+
+    @property
+    def requires_second_factor(self) -> bool:
+        return self.role in SECOND_FACTOR_ROLES
 
     @property
     def can_manage_members(self) -> bool:

@@ -1,23 +1,34 @@
+from base64 import b32encode
+from urllib.parse import urlencode
+
+import django_otp
+import segno
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse_lazy
+from django.shortcuts import get_object_or_404, redirect, render, resolve_url
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from lianhu.audit.services import audit_log
 from lianhu.common.http import client_ip, parse_pk
 from lianhu.common.views import paginate
 
-from .forms import LoginForm, PasswordChangeForm
+from .forms import EnrolForm, LoginForm, PasswordChangeForm, SecondFactorForm
 from .models import ApiToken, User
-from .selectors import office_id_of, users_resettable_by
-from .services import password_change, password_reset
+from .selectors import (confirmed_totp, office_id_of, recovery_codes_left, users_resettable_by,
+                        users_second_factor_resettable_by)
+from .services import (SecondFactorLocked, password_change, password_reset, recovery_codes_renew,
+                       second_factor_enrol, second_factor_reset, second_factor_verify, totp_enrolment)
 
 
 class LoginView(auth_views.LoginView):
@@ -120,3 +131,139 @@ def tokens(request):
                           office_id=office_id_of(request.user))
     return render(request, "accounts/tokens.html", {"tokens": request.user.api_tokens.order_by("-created_at"),
                                                     "new_key": new_key, "may_issue": may_issue})
+
+
+# ---- The second factor (docs/decisions.md, "The second factor") ----------------------------------------
+
+NEW_RECOVERY_CODES = "lianhu_new_recovery_codes"  # in the session from their making until they are shown, once
+WRONG_CODE = "验证码不正确：请输入手机验证器上当前显示的 6 位数字（或一个未用过的恢复码）。连续输错 {limit} 次将暂停验证 30 分钟"
+
+
+def _next(request) -> str:
+    """Where to go once verified: the page first asked for, if it is on this site; else the home page."""
+    url = request.POST.get("next") or request.GET.get("next") or ""
+    if url and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()},
+                                               require_https=request.is_secure()):
+        return url
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
+def _with_next(url: str, request) -> str:
+    next_url = request.POST.get("next") or request.GET.get("next")
+    return f"{url}?{urlencode({'next': next_url})}" if next_url else url
+
+
+def _wrong_code() -> str:
+    return WRONG_CODE.format(limit=settings.LIANHU_OTP_FAILURE_LIMIT)
+
+
+@never_cache
+@login_required
+def second_factor(request):
+    """After the password: the 6-digit code of his authenticator app, or one of his recovery codes. One who
+    has bound no authenticator yet binds one first."""
+    user = request.user
+    if not user.second_factor_required or user.is_verified():
+        return redirect(_next(request))
+    if confirmed_totp(user) is None:
+        return redirect(_with_next(reverse("accounts:second_factor_enrol"), request))
+    form = SecondFactorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            device = second_factor_verify(user=user, code=form.cleaned_data["code"], ip=client_ip(request))
+        except SecondFactorLocked as locked:
+            form.add_error(None, str(locked))
+        else:
+            if device is not None:
+                django_otp.login(request, device)
+                if isinstance(device, StaticDevice):
+                    left = device.token_set.count()
+                    messages.warning(request, f"已使用一个恢复码，还剩 {left} 个。"
+                                              + ("请尽快重新生成恢复码。" if left <= 3 else ""))
+                return redirect(_next(request))
+            form.add_error("code", _wrong_code())
+    return render(request, "accounts/second_factor.html", {"form": form, "next": request.GET.get("next", "")})
+
+
+@never_cache  # the secret must not stay in a browser's cache
+@login_required
+def second_factor_enrol_view(request):
+    """扫码绑定: the QR code of a new secret (and the secret as text, to type in), then the 6 digits his app
+    shows to confirm it; then his recovery codes, once."""
+    user = request.user
+    if not user.second_factor_required:
+        raise Http404
+    if confirmed_totp(user) is not None:
+        return redirect(_with_next(reverse("accounts:second_factor"), request))
+    device = totp_enrolment(user=user)
+    form = EnrolForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            codes = second_factor_enrol(user=user, device=device, code=form.cleaned_data["code"], ip=client_ip(request))
+        except SecondFactorLocked as locked:
+            form.add_error(None, str(locked))
+        else:
+            if codes is not None:
+                django_otp.login(request, device)
+                request.session[NEW_RECOVERY_CODES] = codes
+                messages.success(request, "手机验证器已绑定")
+                return redirect(_with_next(reverse("accounts:recovery_codes"), request))
+            form.add_error("code", _wrong_code())
+    secret = b32encode(device.bin_key).decode()
+    return render(request, "accounts/second_factor_enrol.html", {
+        "form": form,
+        "next": request.GET.get("next", ""),
+        # An <img> of a data: URI: the Content-Security-Policy allows data: images, and the page runs no script.
+        "qr": segno.make(device.config_url, error="m").svg_data_uri(scale=5, border=4, light="white"),
+        "secret": " ".join(secret[i:i + 4] for i in range(0, len(secret), 4)),
+        "username": user.username,
+    })
+
+
+@never_cache  # the codes must not stay in a browser's cache
+@login_required
+def recovery_codes(request):
+    """His recovery codes: new ones are shown here once (after binding, or made anew after one of his codes)."""
+    user = request.user
+    if not user.second_factor_required:
+        raise Http404
+    codes = request.session.pop(NEW_RECOVERY_CODES, None)
+    form = SecondFactorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            device = second_factor_verify(user=user, code=form.cleaned_data["code"], ip=client_ip(request))
+        except SecondFactorLocked as locked:
+            form.add_error(None, str(locked))
+        else:
+            if device is not None:
+                request.session[NEW_RECOVERY_CODES] = recovery_codes_renew(user=user, ip=client_ip(request))
+                return redirect("accounts:recovery_codes")
+            form.add_error("code", _wrong_code())
+    return render(request, "accounts/recovery_codes.html", {
+        "codes": codes, "form": form, "left": recovery_codes_left(user), "device": confirmed_totp(user),
+        "next": _next(request),
+    })
+
+
+@login_required
+def second_factor_users(request):
+    """The accounts whose second factor the user may reset: his office's staff (an office administrator),
+    the offices' administrators (the zone)."""
+    if not request.user.can("reset_second_factor"):
+        raise Http404
+    bound = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
+    users = (users_second_factor_resettable_by(request.user).annotate(bound=Exists(bound))
+             .prefetch_related("memberships").order_by("username"))
+    return render(request, "accounts/second_factor_users.html", {"page": paginate(request, users)})
+
+
+@login_required
+def second_factor_reset_view(request, pk: int):
+    """Reset the second factor of one of those (404 for anyone else): he binds a new authenticator at his
+    next login, and his sessions must type a code again."""
+    target = get_object_or_404(users_second_factor_resettable_by(request.user), pk=pk)
+    if request.method == "POST":
+        second_factor_reset(actor=request.user, user=target, ip=client_ip(request))
+        messages.success(request, f"已重置 {target} 的双因素认证：他下次登录时须重新扫码绑定手机验证器")
+        return redirect("accounts:second_factor_users")
+    return render(request, "accounts/second_factor_reset.html", {"target": target, "device": confirmed_totp(target)})

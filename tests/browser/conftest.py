@@ -6,7 +6,8 @@
 
 `browser_page` is a desktop page (1280x800), `phone_page` a phone (360x740, touch). Each test gets a
 fresh browser context (no cookies carried over); the browser itself is started once per session.
-Fixture `log_in(page, user)` signs a user in through the real login form, and
+Fixture `log_in(page, user)` signs a user in through the real login form (and, for a role that needs a
+second factor, types the code of the authenticator it binds for him beforehand), and
 `assert_renders_chinese(page)` checks that Chinese is drawn with a real font. A test fails if the
 page raised an uncaught JavaScript error or the Content-Security-Policy blocked something. Without
 Chromium the tests are skipped, except under CI=true, where they fail: CI must never pass by skipping
@@ -101,15 +102,23 @@ def phone_page(chromium):
 
 @pytest.fixture
 def log_in(live_server):
-    """log_in(page, user): sign a user in through the real login form (make_user's password by default)."""
+    """log_in(page, user): sign a user in through the real login form (make_user's password by default); a
+    user who needs a second factor has an authenticator bound, and its code is typed on the code page."""
+    from lianhu.accounts.tests.factories import device_code, make_totp_device
     from lianhu.common.testing import PASSWORD
 
     def sign_in(page, user, password: str | None = None) -> None:
+        device = make_totp_device(user) if user.second_factor_required else None
         page.goto(live_server.url + "/accounts/login/")
         page.fill("input[name=username]", user.username)
         page.fill("input[name=password]", password or PASSWORD)
         page.locator("form:has(input[name=password]) [type=submit]").click()
         page.wait_for_load_state()
+        if device is not None:
+            assert "/accounts/second-factor/" in page.url, page.url
+            page.fill("input[name=code]", device_code(device))
+            page.locator("form:has(input[name=code]) [type=submit]").click()
+            page.wait_for_load_state()
 
     return sign_in
 

@@ -174,6 +174,19 @@ def test_demo_accounts_are_marked_meet_the_password_policy_and_are_not_forced_to
         validate_password(DEMO_PASSWORD, user)
 
 
+def test_the_demo_zone_and_office_accounts_log_in_without_a_second_factor_in_the_demo_mode(settings):
+    """The README's choice: waived in the demo mode, so that `make demo` and a browser bring a newcomer in."""
+    from django.test import Client
+
+    settings.LIANHU_DEMO_MODE = True
+    for username in ("zone", "minggang", "minggang_staff"):
+        client = Client()
+        assert client.post("/accounts/login/", {"username": username, "password": DEMO_PASSWORD}).status_code == 302
+        home = client.get("/", follow=True)
+        assert home.status_code == 200 and not any("second-factor" in url for url, _ in home.redirect_chain)
+        assert client.get("/api/v1/households").status_code == 200
+
+
 def test_demo_accounts_are_refused_unless_the_demo_mode_is_on(settings):
     settings.LIANHU_DEMO_MODE = False
     assert authenticate(RequestFactory().post("/accounts/login/"), username="minggang", password=DEMO_PASSWORD) is None

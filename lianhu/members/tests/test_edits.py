@@ -7,10 +7,10 @@ import re
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from lianhu.accounts.tests.factories import VerifiedClient
 from lianhu.audit.models import AuditEntry
 from lianhu.common.testing import api_call, at_once, meanwhile
 from lianhu.members import api as members_api
@@ -24,8 +24,8 @@ call = api_call
 EXEMPT = {"reason": "病", "since": "2026-03-01", "approved_by": "甲办事处党工委", "post": "政策宣传岗"}
 
 
-def client_of(user) -> Client:
-    client = Client()
+def client_of(user) -> VerifiedClient:
+    client = VerifiedClient()
     client.force_login(user)
     return client
 

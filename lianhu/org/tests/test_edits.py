@@ -5,9 +5,9 @@ import re
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.urls import reverse
 
+from lianhu.accounts.tests.factories import VerifiedClient
 from lianhu.audit.models import AuditEntry
 from lianhu.common.testing import PksOf, api_call, at_once, meanwhile
 from lianhu.org import api as org_api
@@ -20,8 +20,8 @@ call = api_call
 STALE = {"detail": "已被他人修改"}
 
 
-def client_of(user) -> Client:
-    client = Client()
+def client_of(user) -> VerifiedClient:
+    client = VerifiedClient()
     client.force_login(user)
     return client
 

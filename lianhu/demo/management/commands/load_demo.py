@@ -57,6 +57,8 @@ class Command(BaseCommand):
             self.stdout.write("  " + line)
         if not settings.LIANHU_DEMO_MODE:
             self.stdout.write("演示账号只在演示模式（LIANHU_DEMO_MODE=1）下可以登录；make demo 会设置它。")
+        else:
+            self.stdout.write("演示模式下，区、办事处的演示账号登录时免输动态验证码（双因素认证）。")
 
 
 class ProgressBars:
