@@ -1,6 +1,6 @@
 """The REST API under /api/v1: the shared base (common), its authentication (accounts), each app's router."""
 
-from lianhu.accounts.api_auth import SecondFactorNeeded, SessionAuth, TokenAuth
+from lianhu.accounts.api_auth import SessionNotReady, SessionAuth, TokenAuth
 from lianhu.audit.lookups import IdLookupLimit
 from lianhu.common.api import api
 
@@ -12,8 +12,8 @@ def id_lookup_limit(request, exc):
     return api.create_response(request, {"detail": str(exc)}, status=429)
 
 
-@api.exception_handler(SecondFactorNeeded)
-def second_factor_needed(request, exc):
+@api.exception_handler(SessionNotReady)
+def session_not_ready(request, exc):
     return api.create_response(request, {"detail": str(exc)}, status=403)
 
 

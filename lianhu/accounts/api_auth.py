@@ -9,7 +9,7 @@ from django.utils import timezone
 from ninja.security import HttpBearer
 from ninja.security import SessionAuth as NinjaSessionAuth
 
-from .middleware import SECOND_FACTOR_NEEDED
+from .middleware import PASSWORD_CHANGE_NEEDED, SECOND_FACTOR_NEEDED
 from .models import ApiToken
 
 
@@ -31,11 +31,13 @@ class TokenAuth(HttpBearer):
         return api_token.user
 
 
-class SecondFactorNeeded(Exception):
-    """A session whose user needs a second factor has not typed it (config/api.py answers 403)."""
+class SessionNotReady(Exception):
+    """A session whose user needs a second factor has not typed it, or must change his password first
+    (config/api.py answers 403 with the message)."""
 
-    def __init__(self):
-        super().__init__(SECOND_FACTOR_NEEDED)
+    def __init__(self, message: str = SECOND_FACTOR_NEEDED):
+        super().__init__(message)
+
 
 
 class SessionAuth(NinjaSessionAuth):
@@ -56,5 +58,8 @@ class SessionAuth(NinjaSessionAuth):
     def authenticate(self, request, key):
         user = super().authenticate(request, key)
         if user is not None and user.second_factor_required and not user.is_verified():
-            raise SecondFactorNeeded()
+            raise SessionNotReady()
+        # PasswordChangeRequiredMiddleware lets a Bearer header through, and a bad token comes here.
+        if user is not None and user.password_change_due():
+            raise SessionNotReady(PASSWORD_CHANGE_NEEDED)
         return user

@@ -99,6 +99,9 @@ class PasswordChangeRequiredMiddleware:
         if not self._exempt(request):
             user = getattr(request, "user", None)
             if user is not None and user.is_authenticated and user.password_change_due():
+                if is_api_request(request):
+                    return JsonResponse({"detail": PASSWORD_CHANGE_NEEDED}, status=403,
+                                        json_dumps_params={"ensure_ascii": False})
                 url = reverse("accounts:password_change")
                 if request.headers.get("HX-Request"):
                     return HttpResponse(headers={"HX-Redirect": url})
@@ -119,6 +122,7 @@ class PasswordChangeRequiredMiddleware:
         )
 
 
+PASSWORD_CHANGE_NEEDED = "请先在网页上修改密码后再访问"
 SECOND_FACTOR_NEEDED = "请先完成双因素认证：在网页上输入手机验证器的 6 位动态验证码后再访问"
 
 
