@@ -1,4 +1,4 @@
-"""Reads of accounts: whose password a user may reset, and the office a user's own log entries belong to."""
+"""Reads of accounts: whose password a user may reset, and the office or zone a user's own log entries belong to."""
 
 from __future__ import annotations
 
@@ -32,3 +32,11 @@ def office_id_of(user: User | None) -> int | None:
     membership = user.primary_membership if user is not None else None
     offices = membership.anchors().get("office") if membership is not None else None
     return offices[0] if offices else None
+
+
+def zone_id_of(user: User | None) -> int | None:
+    """The zone of the user's first role: the entries about a zone's account (a failed login) have no office,
+    and belong to that zone's log (`audit_log` finds it by itself from an actor)."""
+    membership = user.primary_membership if user is not None else None
+    zones = membership.anchors().get("zone") if membership is not None else None
+    return zones[0] if zones else None
