@@ -57,8 +57,9 @@ demo: install keys
 	$(PY) manage.py load_demo
 	echo
 	echo "accounts: minggang (办事处党工委) / minggang_staff / zhongguan (社区书记) / fenhoulv (村书记) /"
-	echo "          member (党员) / grid (网格员) / advisor (党建指导员) / zone (区党工委); password Lianhu@2026"
-	echo "          (demo mode: no second factor for the zone and office accounts)"
+	echo "          member (党员) / grid (网格员) / advisor (党建指导员) / zone (区党工委) /"
+	echo "          minggang_audit, zone_audit (审计管理员); password Lianhu@2026"
+	echo "          (demo mode: no second factor for the zone, office and audit accounts)"
 	echo "open http://127.0.0.1:8000/  (Ctrl-C stops the server and the worker)"
 	echo
 	$(PY) manage.py worker &

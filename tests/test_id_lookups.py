@@ -126,13 +126,17 @@ def test_an_import_at_the_limit_checks_no_new_number(world, client_for):
     assert lookups(world.office_admin) == LIMIT
 
 
-def test_the_office_overview_alerts_its_audit_administrators(world, client_for):
+def test_the_audit_page_alerts_the_offices_audit_administrators(world, client_for):
+    from lianhu.accounts.models import Role
+    from lianhu.accounts.tests.factories import make_user
+
     client = client_for(world.advisor_b)
     for n in range(LIMIT + 1):
         search(client, valid_id_number(serial=950 + n))
-    url = reverse("dashboard:office_overview", args=[world.office.pk])
-    assert "身份证号查询超过每小时上限" in client_for(world.office_admin).get(url).content.decode()
-    assert "身份证号查询超过每小时上限" not in client_for(world.secretary_a).get(url).content.decode()
+    url = reverse("audit:audit_list")
+    assert "身份证号查询超过每小时上限" in client_for(world.audit_admin).get(url).content.decode()
+    other_auditor = make_user("other_audit_admin", Role.AUDIT_ADMIN, office=world.other_office)
+    assert "身份证号查询超过每小时上限" not in client_for(other_auditor).get(url).content.decode()
 
 
 def test_control_characters_in_a_searched_number_are_dropped_not_a_server_error(world, client_for):

@@ -29,12 +29,13 @@ BRANCH_A_URLS = [
 ]
 
 CASES = [(name, kw, method) for name, kw, methods in BRANCH_A_URLS for method in methods]
-# The office overview is office-wide: branch B's secretary and advisor belong to the same office.
+# The office overview is office-wide: branch B's secretary and advisor belong to the same office. The office's
+# audit administrator is inside it, but its business pages are not his (三员分立: he reads its log only).
 OUTSIDERS = [
     (persona, *case)
     for case in CASES
-    for persona in (["other_office_admin"] if case[0] == "dashboard:office_overview"
-                    else ["secretary_b", "other_office_admin", "advisor_b"])
+    for persona in (["other_office_admin", "audit_admin"] if case[0] == "dashboard:office_overview"
+                    else ["secretary_b", "other_office_admin", "advisor_b", "audit_admin"])
 ]
 
 
@@ -152,7 +153,7 @@ SCOPED_ELSEWHERE = {  # url name → the test that gives an outsider 404 (or onl
     "members:proposal_detail": "test_users_outside_branch_a_get_404_for_its_proposal",
     "members:proposal_apply": "test_users_outside_branch_a_get_404_for_its_proposal",
     "members:proposal_discard": "test_users_outside_branch_a_get_404_for_its_proposal",
-    "audit:audit_list": "audit/tests/test_audit.py (the office's entries only)",
+    "audit:audit_list": "test_another_office_or_junk_as_office_is_404_on_the_page_and_the_export",
     "transfer:template": "test_read_only_roles_get_404_for_templates_and_uploads",
     "transfer:upload": "test_another_offices_admin_cannot_upload_into_this_office",
     "transfer:export": "test_the_export_follows_the_lists_filters_and_scope",

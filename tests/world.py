@@ -50,6 +50,7 @@ class World:
     grid_worker_a: User
     advisor_b: User  # advises branch B only
     other_office_admin: User
+    audit_admin: User  # 审计管理员 of office A: its log, none of its business data
 
 
 def make_world() -> World:
@@ -94,4 +95,5 @@ def make_world() -> World:
         grid_worker_a=make_user("grid_worker_a", Role.GRID_WORKER, grid=grid_a),
         advisor_b=make_user("advisor_b", Role.ADVISOR, advised_branches=[branch_b]),
         other_office_admin=make_user("other_office_admin", Role.OFFICE_ADMIN, office=other_office),
+        audit_admin=make_user("audit_admin", Role.AUDIT_ADMIN, office=office),
     )

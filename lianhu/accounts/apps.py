@@ -20,7 +20,9 @@ class AccountsConfig(AppConfig):
 
         user_logged_in.connect(start_session_clocks, dispatch_uid="lianhu.accounts.start_session_clocks")
 
-        register_action("view", "查看", roles=Role.values, climbs=True)
+        # Every role but the audit administrator's: he reads the log of his office or zone, not its business
+        # data (三员分立, docs/security.md), so every business page and list is a 404 or empty for him.
+        register_action("view", "查看", roles=set(Role.values) - {Role.AUDIT_ADMIN}, climbs=True)
         # Integrations are run by the zone and the offices; anyone else's token comes from an operator
         # (`manage.py create_api_token`).
         register_action("issue_tokens", "签发接口令牌", roles={Role.ZONE_ADMIN, Role.OFFICE_ADMIN, Role.OFFICE_STAFF})

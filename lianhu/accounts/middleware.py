@@ -35,8 +35,10 @@ def start_session_clocks(sender, request, user, **kwargs) -> None:
 
 def idle_limit(user) -> int:
     """Seconds a session of `user` may stay idle: roles that may reveal personal data (and so export it
-    in full) get LIANHU_SESSION_IDLE_MINUTES, the others LIANHU_SESSION_IDLE_MINUTES_READONLY."""
-    minutes = settings.SESSION_IDLE_MINUTES if user.can("reveal") else settings.SESSION_IDLE_MINUTES_READONLY
+    in full) or read and export the audit log get LIANHU_SESSION_IDLE_MINUTES, the others
+    LIANHU_SESSION_IDLE_MINUTES_READONLY."""
+    short = user.can("reveal") or user.can("view_audit")
+    minutes = settings.SESSION_IDLE_MINUTES if short else settings.SESSION_IDLE_MINUTES_READONLY
     return minutes * 60
 
 

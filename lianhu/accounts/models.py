@@ -99,11 +99,13 @@ class Role(models.TextChoices):
     GRID_WORKER = "grid_worker", "网格员"
     MEMBER = "member", "党员"
     ADVISOR = "advisor", "党建指导员"
+    # 三员分立 (docs/security.md): reads the audit log of his office or zone, and nothing of its business data.
+    AUDIT_ADMIN = "audit_admin", "审计管理员"
 
 
 # The roles that see and export an office's or the zone's personal data in full, and issue API tokens: for
 # them a password alone is not enough (等保 level 3, 身份鉴别; docs/decisions.md, "The second factor").
-SECOND_FACTOR_ROLES = frozenset({Role.ZONE_ADMIN, Role.OFFICE_ADMIN, Role.OFFICE_STAFF})
+SECOND_FACTOR_ROLES = frozenset({Role.ZONE_ADMIN, Role.OFFICE_ADMIN, Role.OFFICE_STAFF, Role.AUDIT_ADMIN})
 
 
 def _anchored_within(*paths: str):
@@ -149,6 +151,8 @@ class Membership(models.Model):
                     | Q(role="grid_worker", grid__isnull=False)
                     | Q(role="member", member__isnull=False)
                     | Q(role="advisor")
+                    | Q(role="audit_admin", office__isnull=False, zone__isnull=True)
+                    | Q(role="audit_admin", zone__isnull=False, office__isnull=True)
                 ),
             )
         ]
@@ -174,9 +178,9 @@ class Membership(models.Model):
 
     def anchors(self) -> dict[str, list[int]]:
         """The ids this membership is anchored to, at its own level and every level above it."""
-        if self.role == Role.ZONE_ADMIN:
+        if self.role == Role.ZONE_ADMIN or (self.role == Role.AUDIT_ADMIN and self.zone_id):
             return {"zone": [self.zone_id]}
-        if self.role in (Role.OFFICE_ADMIN, Role.OFFICE_STAFF):
+        if self.role in (Role.OFFICE_ADMIN, Role.OFFICE_STAFF, Role.AUDIT_ADMIN):
             return {"office": [self.office_id], "zone": [self.office.zone_id]}
         if self.role == Role.BRANCH_SECRETARY:
             b = self.branch

@@ -1,5 +1,5 @@
 """Reads of accounts: whose password or second factor a user may reset, the state of a user's second factor,
-and the office a user's own log entries belong to."""
+and the office or zone a user's own log entries belong to."""
 
 from __future__ import annotations
 
@@ -94,3 +94,11 @@ def second_factor_locked_until(user: User) -> dt.datetime | None:
         .order_by("-at").values_list("at", flat=True)[:limit]
     )
     return failures[-1] + window if len(failures) == limit else None
+
+
+def zone_id_of(user: User | None) -> int | None:
+    """The zone of the user's first role: the entries about a zone's account (a failed login) have no office,
+    and belong to that zone's log (`audit_log` finds it by itself from an actor)."""
+    membership = user.primary_membership if user is not None else None
+    zones = membership.anchors().get("zone") if membership is not None else None
+    return zones[0] if zones else None

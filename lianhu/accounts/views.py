@@ -26,7 +26,7 @@ from lianhu.common.views import paginate
 from .forms import EnrolForm, LoginForm, PasswordChangeForm, SecondFactorForm
 from .models import ApiToken, User
 from .selectors import (confirmed_totp, office_id_of, recovery_codes_left, users_resettable_by,
-                        users_second_factor_resettable_by)
+                        users_second_factor_resettable_by, zone_id_of)
 from .services import (SecondFactorLocked, password_change, password_reset, recovery_codes_renew,
                        second_factor_enrol, second_factor_reset, second_factor_verify, totp_enrolment)
 
@@ -45,10 +45,12 @@ class LoginView(auth_views.LoginView):
 
     def form_invalid(self, form):
         # The username typed is kept on the form; the log says which account was tried, never the password,
-        # and is the tried account's office's when there is such an account.
+        # and is the tried account's office's (or zone's) when there is such an account; a name no account
+        # has is in no one's log but every zone's (AuditEntry.scope).
         username = form.data.get("username", "")[:150]
+        tried = User.objects.filter(username=username).first()
         audit_log(actor=None, action="login_failed", ip=client_ip(self.request), detail={"username": username},
-                  office_id=office_id_of(User.objects.filter(username=username).first()))
+                  office_id=office_id_of(tried), zone_id=zone_id_of(tried))
         return super().form_invalid(form)
 
 

@@ -6,7 +6,7 @@ answer is a look-up: it is written to the audit log (verb `lookup`, the number m
 and a user who has used `LIANHU_ID_LOOKUP_LIMIT` of them in the last hour (20 by default) is refused
 (`IdLookupLimit`: the web answers 429, the API 429 with its JSON shape) until the hour has passed. The
 first refusal of an hour is logged for his office (verb `lookup_limit`): the office's audit
-administrators see it in the log and on the office overview. The command line (no user) has no limit.
+administrators see it in the log, counted at the top of their page. The command line has no limit.
 """
 
 from __future__ import annotations

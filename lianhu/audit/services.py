@@ -8,10 +8,10 @@ from .models import AuditEntry
 from .verbs import verbs
 
 
-def office_of(obj) -> int | None:
-    """The office an object belongs to, by the path its Scope declares for the office level."""
+def _level_of(obj, level: str) -> int | None:
+    """The id of the office or zone an object belongs to, by the path its Scope declares for that level."""
     scope = getattr(type(obj), "scope", None)
-    path = scope.paths.get("office") if scope is not None else None
+    path = scope.paths.get(level) if scope is not None else None
     if path is None or callable(path):
         return None
     if path == "pk":
@@ -25,6 +25,23 @@ def office_of(obj) -> int | None:
     return getattr(target, last + "_id", None)
 
 
+def office_of(obj) -> int | None:
+    """The office an object belongs to, by the path its Scope declares for the office level."""
+    return _level_of(obj, "office")
+
+
+def zone_of(obj) -> int | None:
+    """The zone an object belongs to (a zone itself, an office), by its Scope's path for the zone level."""
+    return _level_of(obj, "zone")
+
+
+def _actors_zone(actor) -> int | None:
+    """The zone of the actor's first role (accounts' Membership.anchors(); audit cannot import accounts)."""
+    membership = getattr(actor, "primary_membership", None) if actor is not None else None
+    zones = membership.anchors().get("zone") if membership is not None else None
+    return zones[0] if zones else None
+
+
 def audit_log(
     *,
     actor,
@@ -34,8 +51,19 @@ def audit_log(
     ip: str | None = None,
     detail: dict | None = None,
     office_id: int | None = None,
+    zone_id: int | None = None,
 ) -> AuditEntry:
+    """Write one entry. It belongs to `office_id`, or to the office of `obj`; an entry of no office (a zone
+    account's login) to `zone_id`, or the zone of `obj`, or the actor's: each is seen by the audit
+    administrators of its office or zone (AuditEntry.scope). One of none (a failed login of a name no
+    account has) is seen by every zone's."""
     verbs[action]  # an unregistered verb raises UnknownEntry
+    if office_id is None and obj is not None:
+        office_id = office_of(obj)
+    if office_id is not None:
+        zone_id = None  # the office says the zone
+    elif zone_id is None:
+        zone_id = (zone_of(obj) if obj is not None else None) or _actors_zone(actor)
     return AuditEntry.objects.create(
         actor=actor if actor is not None and actor.is_authenticated else None,
         actor_label=str(actor) if actor is not None and actor.is_authenticated else "系统",
@@ -43,7 +71,8 @@ def audit_log(
         object_type=obj._meta.label_lower if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
         object_repr=str(obj)[:200] if obj is not None else "",
-        office_id=office_id if office_id is not None else (office_of(obj) if obj is not None else None),
+        office_id=office_id,
+        zone_id=zone_id,
         field=field,
         ip=ip,
         detail=detail or {},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import wraps
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
@@ -30,6 +31,23 @@ def scoped_get_or_404(request, model, pk, action: str = "view", queryset=None):
     if obj is None:
         raise Http404
     return obj
+
+
+def action_required(action: str):
+    """A page for users who hold `action` in one of their roles: anyone else gets the 404 an object out of
+    scope gets, rather than an empty list (the audit administrator on a business list: 三员分立). Goes
+    under @login_required, so an anonymous user is sent to log in first."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not request.user.can(action):
+                raise Http404
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,9 @@
-import datetime as dt
-
 from django.contrib.auth.decorators import login_required
 from django.db.models import F, Prefetch
 from django.shortcuts import redirect, render
-from django.utils import timezone
 
 from lianhu.accounts.models import Role
-from lianhu.audit.models import AuditEntry
-from lianhu.common.views import scoped_get_or_404
+from lianhu.common.views import action_required, scoped_get_or_404
 from lianhu.org.models import Branch, Household, Office, Relation, Resident, Zone
 
 from .selectors import figures_by_office, liaison_figures, office_figures, seed_sentence
@@ -31,10 +27,13 @@ def home(request):
         return redirect("org:grid_detail", pk=m.grid_id)
     if m.role == Role.MEMBER:
         return redirect("dashboard:my_households")
+    if m.role == Role.AUDIT_ADMIN:
+        return redirect("audit:audit_list")
     return redirect("org:branch_list")
 
 
 @login_required
+@action_required("view")
 def zone_overview(request):
     branches = Branch.objects.visible_to(request.user)
     _total, rows = liaison_figures(branches)
@@ -56,20 +55,12 @@ def office_overview(request, pk):
         request,
         "dashboard/office_overview.html",
         {"office": office, "total": total, "rows": rows, "sentence": seed_sentence(total), "partial": partial,
-         "lagging": sum(1 for r in rows if r.lagging), "lookup_alerts": _lookup_alerts(request.user, office)},
+         "lagging": sum(1 for r in rows if r.lagging)},
     )
 
 
-def _lookup_alerts(user, office) -> int:
-    """Users of the office who hit the hourly ID look-up limit in the last 7 days, for its audit administrators."""
-    if not user.can("view_audit"):
-        return 0
-    since = timezone.now() - dt.timedelta(days=7)
-    return (AuditEntry.objects.visible_to(user, "view_audit")
-            .filter(office=office, action="lookup_limit", at__gte=since).count())
-
-
 @login_required
+@action_required("view")
 def my_households(request):
     """A member's own households (我的联系户), built for a small phone screen."""
     # The member the user is scoped as, so this list and the scoping can never disagree.

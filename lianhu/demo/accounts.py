@@ -21,7 +21,7 @@ from lianhu.org.models import Branch, Office, Zone
 DEMO_PASSWORD = "Lianhu@2026"
 # load_demo checks these are free before it starts, so a clash fails before anything is written.
 USERNAMES = ("zone", "minggang", "minggang_staff", "zhengang", "longgang", "zhongguan", "fenhoulv", "member", "grid",
-             "advisor")
+             "advisor", "minggang_audit", "zone_audit")
 
 
 @dataclass
@@ -58,6 +58,9 @@ def create_demo_accounts() -> list[DemoAccount]:
         _account("member", member.name, Role.MEMBER, password, member=member),
         _account("grid", "吕小芳", Role.GRID_WORKER, password, grid=fenhoulv.grids.order_by("code").first()),
         _account("advisor", "谢海军", Role.ADVISOR, password, advised=advised),
+        # 三员分立: the log of 明港 and of the whole zone, read by neither of their administrators.
+        _account("minggang_audit", "陈静", Role.AUDIT_ADMIN, password, office=offices[MINGGANG.name]),
+        _account("zone_audit", "黄立新", Role.AUDIT_ADMIN, password, zone=zone),
     ]
 
 

@@ -25,7 +25,7 @@ class MembersConfig(AppConfig):
         FILTER_LABELS.register("linked", "联系情况")
         FILTER_LABELS.register("status", "状态")
         register_nav("members", "党员", order=60, url=lambda user, m: reverse("members:member_list")
-                     if m is not None and m.role != "member" else None)
+                     if m is not None and m.role != "member" and user.can("view") else None)
         register_nav("needs_member", "待安排", order=70, url=lambda user, m: reverse("members:needs_member")
                      if user.can("manage_members") else None)
         extensions.register()

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from lianhu.common.http import client_ip, parse_pk
-from lianhu.common.views import ScopedFormView, ScopedObjectView, paginate
+from lianhu.common.views import ScopedFormView, ScopedObjectView, action_required, paginate
 from lianhu.org.models import Branch, Household
 from lianhu.org.views import filtered_list
 
@@ -20,6 +20,7 @@ from .models import LiaisonLink, MemberStatus, PartyMember
 
 
 @login_required
+@action_required("view")
 def member_list(request):
     members, f, link_f = filtered_list(request, MemberFilter)
     qs = members.results.select_related("branch", "grid").annotate(
@@ -131,6 +132,7 @@ class MemberLeftView(ScopedFormView):
 
 
 @login_required
+@action_required("view")
 def needs_member(request):
     """Households without an active link (待安排联系党员), with a member drop-down per branch."""
     active = LiaisonLink.objects.active().filter(household=OuterRef("pk"))

@@ -5,8 +5,8 @@ STAFF = ("office_admin", "office_staff")
 
 
 def _not_member_page(name: str):
-    """Lists for everyone but a member, who works from 我的联系户."""
-    return lambda user, m: reverse(name) if m is not None and m.role != "member" else None
+    """Lists for everyone who sees the hierarchy but a member, who works from 我的联系户."""
+    return lambda user, m: reverse(name) if m is not None and m.role != "member" and user.can("view") else None
 
 
 class OrgConfig(AppConfig):

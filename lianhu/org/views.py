@@ -14,7 +14,7 @@ from lianhu.common import figures
 from lianhu.common.http import client_ip
 from lianhu.common.models import SealedPersonalData
 from lianhu.common.registry import apply_all
-from lianhu.common.views import Parent, ScopedFormView, ScopedObjectView, paginate
+from lianhu.common.views import Parent, ScopedFormView, ScopedObjectView, action_required, paginate
 
 from .filters import HouseholdFilter
 from .forms import BranchForm, GridForm, HouseholdForm, ResidentForm
@@ -43,6 +43,7 @@ def filtered_list(request, filterset_class):
 
 
 @login_required
+@action_required("view")
 def branch_list(request):
     branches = (
         Branch.objects.visible_to(request.user)
@@ -116,6 +117,7 @@ class GridEditView(ScopedFormView):
 
 
 @login_required
+@action_required("view")
 def household_list(request):
     households, f, link_f = filtered_list(request, HouseholdFilter)
     qs = apply_all(household_rows, households.results.select_related("branch", "grid")

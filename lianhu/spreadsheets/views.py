@@ -2,9 +2,9 @@
 
 Every look-up goes through `visible_to(user, action)`: an import needs the sheet's write action
 (edit_roster for households, manage_members for members and links), an export shows what the list
-shows ("view") and masks ID numbers, phones and sensitive tags unless every exported row may be
-revealed by the user. An import job is seen only by the person who uploaded it (its problem list
-quotes the file, ID numbers included).
+shows ("view"; the audit log's, only exported, what its page shows: "view_audit") and masks ID
+numbers, phones and sensitive tags unless every exported row may be revealed by the user. An import
+job is seen only by the person who uploaded it (its problem list quotes the file, ID numbers included).
 """
 
 from __future__ import annotations
@@ -39,11 +39,16 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHOWN_PROBLEMS = 500
 
 
-def _sheet_class_or_404(kind: str):
+def _sheet_class_or_404(kind: str, *, importing: bool = True):
+    """The registered sheet `kind`; 404 for an unknown one, and for one only exported (the audit log) when
+    the page imports."""
     try:
-        return sheet_class(kind)
+        cls = sheet_class(kind)
     except UnknownEntry:
         raise Http404 from None
+    if importing and not cls.importable:
+        raise Http404
+    return cls
 
 
 def _offices(user, action: str):
@@ -103,21 +108,27 @@ def export(request, kind):
     """The list as the user filtered it, in the template's columns, masked unless he may reveal; audited.
 
     The list's export buttons post its filter form here: filters and "masked" are read as the list reads them.
+    The rows are read with the sheet's `export_action` ("view"; the audit log's "view_audit"), which a user
+    must hold at all (404 otherwise); a sheet without personal data is never masked.
     """
-    cls = _sheet_class_or_404(kind)
+    cls = _sheet_class_or_404(kind, importing=False)
+    action = cls.export_action
+    if not request.user.can(action):
+        raise Http404
     params = list_params(request)
     filterset = cls.filterset(params, user=request.user)
     filterset.refuse_out_of_scope()  # a branch or grid outside the user's scope: 404
     if filterset.id_lookup:  # exporting the rows an ID number finds is a look-up like the list's search
         audit_id_lookup(request, filterset.id_lookup, source="export")
     queryset = cls.export_queryset_for(filterset)
-    offices = list(Office.objects.visible_to(request.user, "view")[:2])
+    offices = list(Office.objects.visible_to(request.user, action)[:2])
     office = offices[0] if len(offices) == 1 else None
-    masked = params.get("masked") == "1" or not cls.revealable(request.user, queryset)
-    sheet = cls(office=office, user=request.user, action="view")
+    masked = cls.personal_data and (params.get("masked") == "1" or not cls.revealable(request.user, queryset))
+    sheet = cls(office=office, user=request.user, action=action)
     described = _described(filterset)
-    # The title says what the file holds: the user's one branch, or the filters of the list.
-    branches = list(Branch.objects.visible_to(request.user, "view").values_list("name", flat=True)[:2])
+    # The title says what the file holds: the user's one branch (of a list by branch), or the filters of the list.
+    branches = (list(Branch.objects.visible_to(request.user, action).values_list("name", flat=True)[:2])
+                if "branch" in filterset.filters else [])
     scope = [branches[0]] if len(branches) == 1 and "branch" not in described else []
     # A masked file is for WeChat groups: the words searched for (often a name) stay out of its title.
     scope += [f"{FILTER_LABELS.get(k, k)}：{'（按关键词筛选）' if masked and k == 'q' else v}" for k, v in described.items()]

@@ -5,7 +5,8 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from lianhu.accounts.models import ApiToken
+from lianhu.accounts.models import ApiToken, Role
+from lianhu.accounts.tests.factories import make_user
 from lianhu.audit.models import AuditEntry
 from lianhu.common.testing import PASSWORD
 
@@ -27,16 +28,18 @@ def test_logins_and_failed_logins_show_on_the_audit_page_of_the_users_office(wor
     assert AuditEntry.objects.filter(action="login", office=world.office).count() == 3
     failed = AuditEntry.objects.get(action="login_failed")
     assert (failed.office_id, failed.detail) == (world.office.pk, {"username": "secretary_a"})
-    page = client_for(world.office_admin).get(reverse("audit:audit_list"), {"action": "login"})
+    page = client_for(world.audit_admin).get(reverse("audit:audit_list"), {"action": "login"})
     assert page.context["page"].paginator.count == 3
-    failed_page = client_for(world.office_admin).get(reverse("audit:audit_list"), {"action": "login_failed"})
-    assert "10.0.0.8" in failed_page.content.decode()
-    assert client_for(world.other_office_admin).get(reverse("audit:audit_list")).context["page"].paginator.count == 0
+    failed_page = client_for(world.audit_admin).get(reverse("audit:audit_list"), {"action": "login_failed"})
+    assert "10.0.0.8" in failed_page.content.decode() and "<td>secretary_a</td>" in failed_page.content.decode()
+    other_auditor = make_user("other_audit_admin", Role.AUDIT_ADMIN, office=world.other_office)
+    assert client_for(other_auditor).get(reverse("audit:audit_list")).context["page"].paginator.count == 0
 
 
-def test_a_failed_login_of_an_unknown_name_belongs_to_no_office(world, client):
+def test_a_failed_login_of_an_unknown_name_belongs_to_no_office_nor_zone(world, client):
     log_in(client, "nobody", "wrong")
-    assert AuditEntry.objects.get(action="login_failed").office_id is None
+    entry = AuditEntry.objects.get(action="login_failed")
+    assert (entry.office_id, entry.zone_id) == (None, None)
 
 
 def test_logging_out_is_audited(world, client):

@@ -34,7 +34,7 @@ LOGIN = reverse("accounts:login")
 VERIFY = reverse("accounts:second_factor")
 ENROL = reverse("accounts:second_factor_enrol")
 CODES = reverse("accounts:recovery_codes")
-ADMINS = ["zone_admin", "office_admin", "office_staff"]
+ADMINS = ["zone_admin", "office_admin", "office_staff", "audit_admin"]
 NOT_ASKED = ["secretary_a", "member_user", "grid_worker_a", "advisor_b"]
 
 

@@ -6,6 +6,7 @@ from unittest import mock
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.utils import timezone
 
 from lianhu.audit.models import AuditEntry
@@ -53,6 +54,32 @@ def test_retention_never_deletes_entries_younger_than_180_days(settings):
     run_worker("--once", "--sweep", "audit_retention")
 
     assert AuditEntry.objects.filter(pk=entry.pk).exists()
+
+
+@pytest.mark.parametrize("retention_days", [30, 180])
+def test_the_purge_stops_at_180_days_on_both_sides(settings, retention_days):
+    """Kept at least 180 days: an entry a quarter of an hour short of them stays, one past them (and the
+    sweep's hour of slack) goes, whatever the setting says below the floor."""
+    settings.AUDIT_RETENTION_DAYS = retention_days
+    younger = make_entry(180 - 0.25 / 24, "just under 180 days")
+    older = make_entry(180 + 2 / 24, "just over 180 days")
+
+    run_worker("--once", "--sweep", "audit_retention")
+
+    assert AuditEntry.objects.filter(pk=younger.pk).exists()
+    assert not AuditEntry.objects.filter(pk=older.pk).exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row deletes are refused by the PostgreSQL trigger")
+def test_postgresql_itself_refuses_to_delete_an_entry_younger_than_180_days_and_allows_an_older_one():
+    from django.db import DatabaseError, transaction
+
+    younger = make_entry(180 - 0.25 / 24, "just under 180 days")
+    older = make_entry(180 + 0.25 / 24, "just over 180 days")
+    with pytest.raises(DatabaseError, match="kept at least 180 days"), transaction.atomic():
+        AuditEntry.objects.filter(pk=younger.pk).delete()
+    AuditEntry.objects.filter(pk=older.pk).delete()
+    assert list(AuditEntry.objects.values_list("actor_label", flat=True)) == ["just under 180 days"]
 
 
 def test_a_failing_sweep_is_reported_and_the_others_still_run(extra_sweeps):

@@ -92,6 +92,9 @@ class RosterSheet:
     label = ""
     short_label = ""  # in the audit log, when shorter than the label
     action = "view"
+    importable = True  # False: export only (no template, upload or import_xlsx)
+    export_action = "view"  # what a web export needs of the user, and reads its rows and names its scope with
+    personal_data = True  # False: nothing to mask or reveal, an export is never "脱敏"
     do_not_call_in_templates = True  # pages are given the class itself, for sheet.kind and sheet.label
     columns: tuple[Column, ...] = ()
     required_for_new: tuple[str, ...] = ()  # shown in red in the template

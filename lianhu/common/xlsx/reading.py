@@ -422,7 +422,7 @@ def _other_kind(header: list, kind: str, found: dict[str, int]) -> str | None:
     if any(key in found for key in mine.telling):
         return None
     for other_kind, other in sheets.items():
-        if other_kind == kind:
+        if other_kind == kind or not other.importable:
             continue
         theirs = _match_header(header, header_lookup([c for c in other.columns if c.key in other.telling]))
         if len(theirs) >= 2:

@@ -158,6 +158,7 @@ def test_demo_accounts_log_in_with_the_shared_password_and_hold_their_roles(sett
         "zone": Role.ZONE_ADMIN, "minggang": Role.OFFICE_ADMIN, "minggang_staff": Role.OFFICE_STAFF,
         "zhengang": Role.OFFICE_ADMIN, "longgang": Role.OFFICE_ADMIN, "zhongguan": Role.BRANCH_SECRETARY,
         "fenhoulv": Role.BRANCH_SECRETARY, "member": Role.MEMBER, "grid": Role.GRID_WORKER, "advisor": Role.ADVISOR,
+        "minggang_audit": Role.AUDIT_ADMIN, "zone_audit": Role.AUDIT_ADMIN,
     }
     assert set(roles) == set(USERNAMES)  # the names load_demo checks are free before it writes anything
     for username in roles:

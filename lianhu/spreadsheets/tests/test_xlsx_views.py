@@ -100,7 +100,7 @@ def test_an_upload_is_previewed_and_written_only_when_confirmed(world, client_fo
     assert Resident.objects.get(name="王建国").reveal_id_number() == HEAD
     entry = AuditEntry.objects.get(detail__import="households")
     assert entry.actor == world.secretary_a and entry.object_id == str(job.pk) and entry.action == "import"
-    audit_page = client_for(world.office_admin).get(reverse("audit:audit_list")).content.decode()
+    audit_page = client_for(world.audit_admin).get(reverse("audit:audit_list")).content.decode()
     assert "<td>导入</td>" in audit_page
     assert "户籍（户籍.xlsx）：户 新增 1；居民 新增 1" in audit_page
 
@@ -290,7 +290,7 @@ def test_an_import_of_a_file_named_after_someone_logs_the_name_without_his_numbe
     entry = AuditEntry.objects.get(action="import")
     kept = "王建国360*************71电话139****5678.xlsx"
     assert entry.detail["file"] == kept and entry.object_repr.endswith(kept) and kept in entry.summary
-    assert "360426199101010071" not in client_for(world.office_admin).get(reverse("audit:audit_list")).content.decode()
+    assert "360426199101010071" not in client_for(world.audit_admin).get(reverse("audit:audit_list")).content.decode()
 
 
 def test_an_old_import_entry_with_a_number_in_its_file_name_is_shown_masked(world, client_for):
@@ -299,7 +299,7 @@ def test_an_old_import_entry_with_a_number_in_its_file_name_is_shown_masked(worl
         object_repr="户籍 13912345678.xlsx",
         detail={"import": "households", "file": "13912345678.xlsx", "rows": 1, "counts": {}})
     assert entry.summary == "户籍（139****5678.xlsx）：没有改动" and entry.shown_object == "户籍 139****5678.xlsx"
-    page = client_for(world.office_admin).get(reverse("audit:audit_list")).content.decode()
+    page = client_for(world.audit_admin).get(reverse("audit:audit_list")).content.decode()
     assert "13912345678" not in page and "户籍 139****5678.xlsx" in page
 
 

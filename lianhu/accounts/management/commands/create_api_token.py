@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from lianhu.accounts.models import ApiToken, User
-from lianhu.accounts.selectors import office_id_of
+from lianhu.accounts.selectors import office_id_of, zone_id_of
 from lianhu.audit.services import audit_log
 
 
@@ -24,7 +24,7 @@ class Command(BaseCommand):
             raise CommandError(f"用户 {username} 已停用，不能签发令牌")
         with transaction.atomic():
             token, key = ApiToken.issue(user=user, name=name)
-            audit_log(actor=None, action="token", obj=user, office_id=office_id_of(user),
+            audit_log(actor=None, action="token", obj=user, office_id=office_id_of(user), zone_id=zone_id_of(user),
                       detail={"token_id": token.pk, "name": name, "prefix": token.prefix})
         self.stdout.write(key)
         self.stderr.write(f"已为 {user} 签发令牌“{name}”（前缀 {token.prefix}）。令牌只显示这一次，请妥善保存。")

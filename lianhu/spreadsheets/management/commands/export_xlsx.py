@@ -20,7 +20,7 @@ from .import_xlsx import kinds_text, office_named
 class Command(BaseCommand):
     @property
     def help(self):  # the kinds the apps registered (common.sheets)
-        return f"导出一个办事处的{kinds_text()}，列与导入模板相同，可再导入。"
+        return f"导出一个办事处的{kinds_text(importing=False)}，列与导入模板相同，可再导入（操作日志只能导出）。"
 
     def add_arguments(self, parser):
         parser.add_argument("kind", choices=list(sheets))

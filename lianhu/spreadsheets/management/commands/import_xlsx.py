@@ -19,7 +19,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from lianhu.common import xlsx
-from lianhu.common.sheets import sheets, sheet_class
+from lianhu.common.sheets import importable_kinds, sheet_class, sheets
 from lianhu.spreadsheets.jobs import audit_import, measure
 from lianhu.org.models import Office
 
@@ -27,9 +27,11 @@ UPDATE_PRINT_LIMIT = 20  # rows that update a registered record, with the column
 PRINT_LIMIT = 200
 
 
-def kinds_text() -> str:
-    """The registered sheet kinds as the help says them: 户籍（户与居民）（households）、党员名册（members）…"""
-    return "、".join(f"{cls.label}（{kind}）" for kind, cls in sheets.items())
+def kinds_text(importing: bool = True) -> str:
+    """The registered sheet kinds as the help says them: 户籍（户与居民）（households）、党员名册（members）…
+    (those that can be imported, or with `importing` False those that can be exported)."""
+    kinds = importable_kinds() if importing else list(sheets)
+    return "、".join(f"{sheets[kind].label}（{kind}）" for kind in kinds)
 
 
 def office_named(name: str) -> Office:
@@ -46,7 +48,7 @@ class Command(BaseCommand):
         return f"导入{kinds_text()}表：文件全部无误才写入；--dry-run 只检查。"
 
     def add_arguments(self, parser):
-        parser.add_argument("kind", choices=list(sheets))
+        parser.add_argument("kind", choices=importable_kinds())
         parser.add_argument("file", nargs="?", help=".xlsx、.xls 或 .csv（UTF-8、GBK 或 UTF-16）")
         parser.add_argument("--office", required=True, help="办事处名称，如 明港办事处")
         parser.add_argument("--dry-run", action="store_true", help="只检查并报告，不写入")
