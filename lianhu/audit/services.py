@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from lianhu.common.masking import mask_name
+
 from .models import AuditEntry
 from .verbs import verbs
 
@@ -107,7 +109,9 @@ def snapshot(obj: models.Model, fields=None) -> dict[str, tuple[str, str]]:
             continue
         field = obj._meta.get_field(name)
         value = getattr(obj, name)
-        if field.choices:
+        if name == "name" and hasattr(obj, "id_number_masked"):  # a person: shown as the log page shows him (单**)
+            value = mask_name(value)
+        elif field.choices:
             value = getattr(obj, f"get_{name}_display")()
         elif isinstance(value, bool):
             value = "是" if value else "否"
