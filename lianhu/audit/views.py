@@ -1,5 +1,6 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
 from lianhu.common.views import paginate
 
@@ -8,6 +9,7 @@ from .verbs import verbs
 
 
 @login_required
+@require_safe
 def audit_list(request):
     qs = AuditEntry.objects.visible_to(request.user, "view_audit").select_related("actor")
     action = request.GET.get("action", "")

@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import F, Prefetch
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from lianhu.accounts.models import Role
 from lianhu.audit.models import AuditEntry
@@ -14,6 +15,7 @@ from .selectors import figures_by_office, liaison_figures, office_figures, seed_
 
 
 @login_required
+@require_safe
 def home(request):
     """Send each role to the page it works from."""
     m = request.user.primary_membership
@@ -35,6 +37,7 @@ def home(request):
 
 
 @login_required
+@require_safe
 def zone_overview(request):
     branches = Branch.objects.visible_to(request.user)
     _total, rows = liaison_figures(branches)
@@ -46,6 +49,7 @@ def zone_overview(request):
 
 
 @login_required
+@require_safe
 def office_overview(request, pk):
     office = scoped_get_or_404(request, Office, pk)
     total, rows = office_figures(office, request.user)
@@ -70,6 +74,7 @@ def _lookup_alerts(user, office) -> int:
 
 
 @login_required
+@require_safe
 def my_households(request):
     """A member's own households (我的联系户), built for a small phone screen."""
     # The member the user is scoped as, so this list and the scoping can never disagree.
