@@ -49,3 +49,31 @@ def test_an_anonymous_visitor_goes_to_the_login_page_before_any_query(world, cli
         responses = [client.get(url), client.post(url)]
     for response in responses:
         assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:login"))
+
+
+# Pages that only read answer 405 to a POST, as the scoped object views do, before anything is looked up.
+READ_ONLY = [
+    ("dashboard:home", lambda w: {}),
+    ("dashboard:zone_overview", lambda w: {}),
+    ("dashboard:office_overview", lambda w: {"pk": w.office.pk}),
+    ("dashboard:my_households", lambda w: {}),
+    ("org:branch_list", lambda w: {}),
+    ("members:needs_member", lambda w: {}),
+    ("audit:audit_list", lambda w: {}),
+    ("accounts:user_list", lambda w: {}),
+    ("transfer:template", lambda w: {"kind": "households"}),
+]
+
+
+@pytest.mark.parametrize("name,kwargs", READ_ONLY, ids=[c[0] for c in READ_ONLY])
+def test_a_post_to_a_page_that_only_reads_is_405(world, client_for, name, kwargs):
+    response = client_for(world.office_admin).post(reverse(name, kwargs=kwargs(world)))
+    assert response.status_code == 405 and response["Allow"] == "GET, HEAD"
+
+
+@pytest.mark.parametrize("name", ["org:household_create", "members:member_create"])
+@pytest.mark.parametrize("persona", ["member_user", "advisor_b", "zone_admin"])
+def test_a_page_that_creates_is_404_to_a_role_that_may_create_nowhere(world, client_for, name, persona):
+    client = client_for(getattr(world, persona))
+    assert client.get(reverse(name)).status_code == 404
+    assert client.post(reverse(name), {"branch": world.branch_a.pk, "grid": world.grid_a.pk}).status_code == 404

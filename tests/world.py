@@ -1,12 +1,15 @@
 """The persona world: two offices, personas on both sides of every scope boundary (Healthchecks' Alice/Bob).
 
 Built from each app's factories; outside lianhu/, since it spans every app (the root conftest.py
-gives it to every test as the `world` fixture).
+gives it to every test as the `world` fixture). The personas are one table, `PERSONAS`: a new role's
+persona is one line there, and `world.<name>` is his user (tests/test_access_matrix.py then asks where
+he stands in the matrix).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from lianhu.accounts.models import Role, User
 from lianhu.accounts.tests.factories import make_user
@@ -16,9 +19,37 @@ from lianhu.org.models import Branch, BranchKind, Grid, Household, Office, Resid
 from lianhu.org.tests.factories import make_branch, make_grid, make_household, make_office, make_resident, make_zone
 
 
+@dataclass(frozen=True)
+class Persona:
+    """Someone a test logs in as: his role, and where in the world it applies (a Membership's anchor)."""
+
+    name: str
+    role: Role
+    anchor: Callable[[World], dict]
+    username: str = ""  # the login name, if not the persona's name
+
+
+PERSONAS = [
+    Persona("member_user", Role.MEMBER, lambda w: {"member": w.member_a}, username="member_a"),  # member_a's account
+    Persona("zone_admin", Role.ZONE_ADMIN, lambda w: {"zone": w.zone}),
+    Persona("office_admin", Role.OFFICE_ADMIN, lambda w: {"office": w.office}),
+    Persona("office_staff", Role.OFFICE_STAFF, lambda w: {"office": w.office}),
+    Persona("secretary_a", Role.BRANCH_SECRETARY, lambda w: {"branch": w.branch_a}),
+    Persona("secretary_b", Role.BRANCH_SECRETARY, lambda w: {"branch": w.branch_b}),
+    Persona("grid_worker_a", Role.GRID_WORKER, lambda w: {"grid": w.grid_a}),
+    Persona("advisor_b", Role.ADVISOR, lambda w: {"advised_branches": [w.branch_b]}),  # advises branch B only
+    Persona("other_office_admin", Role.OFFICE_ADMIN, lambda w: {"office": w.other_office}),
+    Persona("other_office_staff", Role.OFFICE_STAFF, lambda w: {"office": w.other_office}),
+    Persona("audit_admin", Role.AUDIT_ADMIN, lambda w: {"office": w.office}),  # 审计管理员 of office A: its log only
+]
+
+
 @dataclass
 class World:
-    """Two offices; office A has branches A and B. Personas sit on both sides of every boundary."""
+    """Two offices; office A has branches A and B. Personas sit on both sides of every boundary.
+
+    Each persona of `PERSONAS` is an attribute too: `world.secretary_a` is `world.personas["secretary_a"]`.
+    """
 
     zone: Zone
     office: Office
@@ -41,16 +72,13 @@ class World:
     member_b: PartyMember
     member_other: PartyMember
     link_a: LiaisonLink
-    zone_admin: User
-    office_admin: User
-    office_staff: User
-    secretary_a: User
-    secretary_b: User
-    member_user: User  # logs in as member_a
-    grid_worker_a: User
-    advisor_b: User  # advises branch B only
-    other_office_admin: User
-    audit_admin: User  # 审计管理员 of office A: its log, none of its business data
+    personas: dict[str, User] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> User:
+        try:
+            return self.__dict__["personas"][name]
+        except KeyError:
+            raise AttributeError(name) from None
 
 
 def make_world() -> World:
@@ -77,23 +105,16 @@ def make_world() -> World:
     link_a = make_link(member_a, household_a)
     make_link(member_b, household_b)
     make_link(member_other, household_other)
-    member_user = make_user("member_a", Role.MEMBER, member=member_a)
-    member_a.user = member_user
-    member_a.save(update_fields=["user"])
-    return World(
+    world = World(
         zone=zone, office=office, other_office=other_office, branch_a=branch_a, branch_b=branch_b,
         branch_other=branch_other, grid_a=grid_a, grid_a2=grid_a2, grid_b=grid_b, grid_other=grid_other,
         household_a=household_a, household_a2=household_a2, household_b=household_b, household_other=household_other,
         resident_a=resident_a, resident_b=resident_b, member_a=member_a, member_a_exempt=member_a_exempt,
         member_b=member_b, member_other=member_other, link_a=link_a,
-        zone_admin=make_user("zone_admin", Role.ZONE_ADMIN, zone=zone),
-        office_admin=make_user("office_admin", Role.OFFICE_ADMIN, office=office),
-        office_staff=make_user("office_staff", Role.OFFICE_STAFF, office=office),
-        secretary_a=make_user("secretary_a", Role.BRANCH_SECRETARY, branch=branch_a),
-        secretary_b=make_user("secretary_b", Role.BRANCH_SECRETARY, branch=branch_b),
-        member_user=member_user,
-        grid_worker_a=make_user("grid_worker_a", Role.GRID_WORKER, grid=grid_a),
-        advisor_b=make_user("advisor_b", Role.ADVISOR, advised_branches=[branch_b]),
-        other_office_admin=make_user("other_office_admin", Role.OFFICE_ADMIN, office=other_office),
-        audit_admin=make_user("audit_admin", Role.AUDIT_ADMIN, office=office),
     )
+    for persona in PERSONAS:
+        world.personas[persona.name] = make_user(persona.username or persona.name, persona.role,
+                                                 **persona.anchor(world))
+    member_a.user = world.member_user
+    member_a.save(update_fields=["user"])
+    return world

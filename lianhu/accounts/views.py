@@ -18,6 +18,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django.views.decorators.http import require_safe
 
 from lianhu.audit.services import audit_log
 from lianhu.common.http import client_ip, parse_pk
@@ -82,6 +83,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 
 @login_required
+@require_safe
 def user_list(request):
     """The members and grid workers whose password the user may reset."""
     if not request.user.can("reset_passwords"):
@@ -113,9 +115,12 @@ def tokens(request):
     if request.method == "POST":
         with transaction.atomic():
             if "revoke" in request.POST:
+                # Someone else's token (or none) is out of his scope: 404, like any object of another's.
                 pk = parse_pk(request.POST["revoke"])
-                token = request.user.api_tokens.filter(pk=pk, revoked_at__isnull=True).first() if pk else None
-                if token:
+                token = request.user.api_tokens.filter(pk=pk).first() if pk else None
+                if token is None:
+                    raise Http404
+                if token.revoked_at is None:  # revoked already (a second click): nothing more to do
                     token.revoked_at = timezone.now()
                     token.save(update_fields=["revoked_at"])
                     audit_log(actor=request.user, action="token", ip=client_ip(request),

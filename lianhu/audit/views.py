@@ -4,6 +4,7 @@ from urllib.parse import urlencode
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from lianhu.common.views import action_required, paginate
 
@@ -13,6 +14,7 @@ ALERT_DAYS = 7
 
 
 @login_required
+@require_safe
 @action_required("view_audit")
 def audit_list(request):
     """The log of the audit administrator's office or zone, filtered; the export button posts the same filters."""

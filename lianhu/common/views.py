@@ -118,6 +118,10 @@ class ScopedObjectView(LoginRequiredMixin, generic.View):
 
     def get_object(self):
         if self.creating:
+            # A page that creates where its form says (no parent in the URL) is still the action's: a role
+            # that holds the action nowhere finds nothing here, as it would find no parent.
+            if self.parent_object is None and not self.request.user.can(self.action):
+                raise Http404
             return None
         queryset = self.get_queryset()
         if self.parent is not None and self.parent_object is not None:

@@ -1,6 +1,8 @@
 from django.contrib.auth.decorators import login_required
 from django.db.models import F, Prefetch
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from lianhu.accounts.models import Role
 from lianhu.common.views import action_required, scoped_get_or_404
@@ -10,6 +12,7 @@ from .selectors import figures_by_office, liaison_figures, office_figures, seed_
 
 
 @login_required
+@require_safe
 def home(request):
     """Send each role to the page it works from."""
     m = request.user.primary_membership
@@ -33,6 +36,7 @@ def home(request):
 
 
 @login_required
+@require_safe
 @action_required("view")
 def zone_overview(request):
     branches = Branch.objects.visible_to(request.user)
@@ -45,6 +49,7 @@ def zone_overview(request):
 
 
 @login_required
+@require_safe
 def office_overview(request, pk):
     office = scoped_get_or_404(request, Office, pk)
     total, rows = office_figures(office, request.user)
@@ -60,6 +65,7 @@ def office_overview(request, pk):
 
 
 @login_required
+@require_safe
 @action_required("view")
 def my_households(request):
     """A member's own households (我的联系户), built for a small phone screen."""

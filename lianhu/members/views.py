@@ -4,9 +4,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, OuterRef, Q
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_safe
 
 from lianhu.common.http import client_ip, parse_pk
 from lianhu.common.views import ScopedFormView, ScopedObjectView, action_required, paginate
@@ -132,9 +134,13 @@ class MemberLeftView(ScopedFormView):
 
 
 @login_required
+@require_safe
 @action_required("view")
 def needs_member(request):
-    """Households without an active link (待安排联系党员), with a member drop-down per branch."""
+    """Households without an active link (待安排联系党员), with a member drop-down per branch; a page of
+    those who manage members (404 to the others, as any page of an action they do not hold)."""
+    if not request.user.can("manage_members"):
+        raise Http404
     active = LiaisonLink.objects.active().filter(household=OuterRef("pk"))
     qs = (
         Household.objects.visible_to(request.user, "manage_members")

@@ -19,7 +19,7 @@ from ninja.pagination import paginate
 from lianhu.audit.lookups import audit_id_lookup
 from lianhu.audit.services import personal_data_reveal
 from lianhu.common.api import PRECONDITION_FAILED, Id, IfMatch, Page, PersonOut, etag, expected_versions, scoped_get
-from lianhu.common.http import client_ip
+from lianhu.common.http import client_ip, parse_pk
 from lianhu.common.search_keys import id_number_hash
 from lianhu.common.registry import apply_all
 
@@ -27,6 +27,7 @@ from . import services
 from .filters import HouseholdFilter
 from .hooks import household_member, household_rows
 from .models import Branch, BranchKind, CareTag, Gender, Grid, Household, Office, Relation, Resident, SensitiveTag
+from .rules import roster_branches
 
 router = Router(tags=["组织与户籍"])
 
@@ -238,6 +239,14 @@ def household_list(request, branch: Id | None = None, grid: Id | None = None, li
     return households.results
 
 
+def _roster_branch(request, pk) -> Branch:
+    """A branch the user may register households in (a grid worker: his grid's), or 404."""
+    branch = roster_branches(request.user).filter(pk=pk).first() if (pk := parse_pk(pk)) is not None else None
+    if branch is None:
+        raise Http404
+    return branch
+
+
 def _household_out(request, response: HttpResponse, pk: int) -> Household:
     household = scoped_get(request, Household, pk, queryset=_households())
     response["ETag"] = etag(household)
@@ -252,7 +261,7 @@ def household_detail(request, household_id: int, response: HttpResponse):
 @router.post("/households", response={201: HouseholdOut})
 def household_create(request, payload: HouseholdCreate, response: HttpResponse):
     data = payload.dict()
-    data["branch"] = scoped_get(request, Branch, data["branch"], ROSTER)
+    data["branch"] = _roster_branch(request, data["branch"])
     data["grid"] = scoped_get(request, Grid, data["grid"], ROSTER)
     household = services.household_create(household=Household(**data), actor=request.user, ip=client_ip(request))
     return Status(201, _household_out(request, response, household.pk))
@@ -265,7 +274,7 @@ def household_update(request, household_id: int, payload: HouseholdUpdate, respo
     household = scoped_get(request, Household, household_id, ROSTER)
     changes = payload.dict(exclude_unset=True)
     if "branch" in changes:
-        changes["branch"] = scoped_get(request, Branch, changes["branch"], ROSTER)
+        changes["branch"] = _roster_branch(request, changes["branch"])
     if "grid" in changes:
         changes["grid"] = scoped_get(request, Grid, changes["grid"], ROSTER)
     services.household_update(household=household, changes=changes, actor=request.user, ip=client_ip(request),

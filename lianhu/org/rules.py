@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.db.models import Q
+
+from .models import Branch, Grid
 
 GRID_NOT_IN_BRANCH = "网格不属于所选支部"
 
@@ -11,6 +14,15 @@ def grid_in_branch(grid, branch_id: int | None) -> None:
     """A household's or member's grid must lie in his branch (ValidationError on `grid` otherwise)."""
     if grid is not None and branch_id is not None and grid.branch_id != branch_id:
         raise ValidationError({"grid": GRID_NOT_IN_BRANCH})
+
+
+def roster_branches(user, action: str = "edit_roster"):
+    """Branches `user` may register households in: those whose roster he edits, or that hold a grid whose
+    roster he edits. A grid worker's write actions hold at his own level, the grid, so his branch is not
+    his to edit, yet a household of his grid must name it; the grid is checked on its own, and must lie
+    in the branch (`grid_in_branch`). The form, the API and the import all choose the branch from here."""
+    grids = Grid.objects.visible_to(user, action).values("branch_id")
+    return Branch.objects.filter(Q(pk__in=Branch.objects.visible_to(user, action).values("pk")) | Q(pk__in=grids))
 
 
 def grid_named(grids_by_branch: dict, branch_id: int, name: str):

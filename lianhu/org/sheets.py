@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
 
-from django.db.models import Q, TextField
+from django.db.models import TextField
 from django.db.models.functions import Cast, Length
 from django.utils import timezone
 
@@ -33,7 +33,7 @@ from lianhu.common.xlsx import CellError, Column, Outcome, Table
 from .models import Branch, CareTag, Gender, Grid, Household, Relation, Resident, SensitiveTag
 from .filters import HouseholdFilter
 from .hooks import move_refusals
-from .rules import grid_named
+from .rules import grid_named, roster_branches
 from .services import next_household_code
 
 GENDERS = {"男": Gender.MALE, "女": Gender.FEMALE, "男性": Gender.MALE, "女性": Gender.FEMALE,
@@ -380,8 +380,7 @@ class HouseholdSheet(xlsx.RosterSheet):
         """Branches the user may edit the roster of, or of one of their grids (a grid worker's branch)."""
         if self.user is None:
             return self.scoped(Branch, "office")
-        grids = Grid.objects.visible_to(self.user, self.action).values("branch_id")
-        branches = Branch.objects.filter(Q(pk__in=self.scoped(Branch, "office").values("pk")) | Q(pk__in=grids))
+        branches = roster_branches(self.user, self.action)
         return branches if self.office is None else branches.filter(office=self.office)
 
     def grids(self):

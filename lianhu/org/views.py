@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_safe
 
 from lianhu.audit.lookups import audit_id_lookup
 from lianhu.audit.services import personal_data_reveal
@@ -20,6 +21,7 @@ from .filters import HouseholdFilter
 from .forms import BranchForm, GridForm, HouseholdForm, ResidentForm
 from .hooks import branch_cards, branch_links, household_cells, household_filters, household_panels, household_rows
 from .models import Branch, Grid, Household, Office, Resident
+from .rules import roster_branches
 from .services import household_create, household_update, org_unit_save, resident_create, resident_update
 
 
@@ -43,6 +45,7 @@ def filtered_list(request, filterset_class):
 
 
 @login_required
+@require_safe
 @action_required("view")
 def branch_list(request):
     branches = (
@@ -159,7 +162,7 @@ class HouseholdEditView(ScopedFormView):
         user, get = self.request.user, self.request.GET
         return HouseholdForm(
             self.form_data, instance=self.object or Household(),
-            branches=Branch.objects.visible_to(user, "edit_roster"),
+            branches=roster_branches(user),
             grids=Grid.objects.visible_to(user, "edit_roster"),
             initial={"branch": get.get("branch"), "grid": get.get("grid")} if self.creating else None,
         )

@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from lianhu.audit.lookups import audit_id_lookup
 from lianhu.audit.services import masked_search
@@ -78,6 +78,7 @@ def _xlsx_response(buffer: io.BytesIO, filename: str) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def template(request, kind):
     """An empty template with drop-downs of the branches and grids the user may import into."""
     cls = _sheet_class_or_404(kind)
@@ -192,6 +193,7 @@ def _job_or_404(request, pk) -> ImportJob:
 
 
 @login_required
+@require_safe
 def job_detail(request, pk):
     job = _job_or_404(request, pk)
     errors = [p for p in job.problems if p["level"] == "error"]
@@ -210,6 +212,7 @@ def _count_rows(counts: dict) -> list[tuple]:
 
 
 @login_required
+@require_safe
 def job_progress(request, pk):
     """The progress bar, polled by htmx every second; once the job is done the page reloads itself."""
     job = _job_or_404(request, pk)
@@ -237,6 +240,7 @@ def job_confirm(request, pk):
 
 
 @login_required
+@require_safe
 def job_problems(request, pk):
     """The uploaded sheet again, with an 错误说明 column and the cells in question shaded."""
     job = _job_or_404(request, pk)

@@ -118,3 +118,11 @@ def test_a_user_without_the_right_still_sees_and_revokes_a_token_an_operator_iss
     assert client.post(TOKENS, {"revoke": token.pk}).status_code == 302
     token.refresh_from_db()
     assert token.revoked_at is not None
+
+
+def test_revoking_someone_elses_token_is_404_and_leaves_it_alone(world, client_for):
+    token, _key = ApiToken.issue(user=world.office_staff, name="对接")
+    response = client_for(world.office_admin).post(TOKENS, {"revoke": token.pk})
+    assert response.status_code == 404
+    token.refresh_from_db()
+    assert token.revoked_at is None and not AuditEntry.objects.filter(action="token").exists()

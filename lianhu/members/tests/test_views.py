@@ -140,6 +140,11 @@ def test_exemption_date_in_the_future_is_refused_by_the_service(world):
     assert LiaisonLink.objects.get(pk=world.link_a.pk).ended_on is None
 
 
+@pytest.mark.parametrize("persona", ["member_user", "grid_worker_a", "advisor_b", "zone_admin"])
+def test_the_needs_member_list_is_404_to_those_who_do_not_manage_members(world, client_for, persona):
+    assert client_for(getattr(world, persona)).get(reverse("members:needs_member")).status_code == 404
+
+
 def test_needs_member_list_query_count_does_not_grow_with_branches(world, client_for):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

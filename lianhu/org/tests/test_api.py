@@ -140,11 +140,16 @@ def test_a_grid_of_another_branch_in_scope_is_refused_with_422_and_a_chinese_mes
     assert Household.objects.count() == count
 
 
-def test_a_grid_worker_cannot_create_a_household_in_another_grid_of_his_branch(world, client_for):
+def test_a_grid_worker_creates_a_household_in_his_grid_but_not_in_another_grid_of_his_branch(world, client_for):
     w = world
-    response = call(client_for(w.grid_worker_a), "post", "/households",
-                    {"branch": w.branch_a.pk, "grid": w.grid_a2.pk, "address": "甲村二组9号"})
+    client = client_for(w.grid_worker_a)
+    response = call(client, "post", "/households", {"branch": w.branch_a.pk, "grid": w.grid_a2.pk, "address": "甲村二组9号"})
     assert response.status_code == 404
+    response = call(client, "post", "/households", {"branch": w.branch_a.pk, "grid": w.grid_a.pk, "address": "甲村一组9号"})
+    assert response.status_code == 201, response.content
+    assert Household.objects.get(address="甲村一组9号").grid == w.grid_a
+    moved = call(client, "patch", f"/households/{response.json()['id']}", {"branch": w.branch_b.pk})
+    assert moved.status_code == 404
 
 
 def test_a_request_that_does_not_match_the_schema_gets_422_by_field_in_chinese(world, client_for):

@@ -119,6 +119,22 @@ def test_household_can_be_registered_in_own_branch_only(world, client_for):
     assert response.status_code == 200 and not Household.objects.filter(address="越界").exists()
 
 
+def test_a_grid_worker_saves_a_household_of_his_grid_and_registers_one_there_but_in_no_other_grid(world, client_for):
+    # His writes stop at his grid, so his branch is not his to edit; the form must still offer it (it offered
+    # none, and no form of his could be saved).
+    w, client = world, client_for(world.grid_worker_a)
+    edited = {"branch": w.branch_a.pk, "grid": w.grid_a.pk, "address": "甲村一组1号之一"}
+    assert client.post(reverse("org:household_edit", args=[w.household_a.pk]), edited).status_code == 302
+    w.household_a.refresh_from_db()
+    assert w.household_a.address == "甲村一组1号之一"
+    created = {"branch": w.branch_a.pk, "grid": w.grid_a.pk, "address": "甲村一组9号"}
+    assert client.post(reverse("org:household_create"), created).status_code == 302
+    assert Household.objects.get(address="甲村一组9号").grid == w.grid_a
+    elsewhere = {**created, "grid": w.grid_a2.pk, "address": "甲村二组9号"}
+    assert client.post(reverse("org:household_create"), elsewhere).status_code == 200
+    assert not Household.objects.filter(address="甲村二组9号").exists()
+
+
 def test_household_list_makes_the_same_number_of_queries_for_3_or_30_rows(world, client_for, django_assert_num_queries):
     client = client_for(world.office_admin)
     url = reverse("org:household_list")
