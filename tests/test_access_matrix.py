@@ -46,6 +46,7 @@ from django.utils import timezone
 
 from lianhu.accounts.models import ApiToken, Membership, Role, User
 from lianhu.accounts.tests.factories import make_user
+from lianhu.accounts.selectors import users_second_factor_resettable_by
 from lianhu.audit.models import AuditEntry
 from lianhu.common.testing import valid_id_number
 from lianhu.members.models import LiaisonLink, LinkProposal, MemberStatus, PartyMember
@@ -83,6 +84,7 @@ class Corner:
     unlinked: Household  # waits for a member (待安排)
     proposal: LinkProposal
     account: Membership  # a member's account: someone whose password a secretary or the office resets
+    staff: User  # an office staff account of the corner's office: whose second factor its administrator resets
     entry: AuditEntry  # an entry of the office's log
     job: ImportJob  # an import somebody else uploaded into the office
 
@@ -100,7 +102,7 @@ class Matrix:
 
 
 def _corner(label: str, *, office, branch, grid, household, resident, member, link, member_exempt, unlinked,
-            account: User, uploader: User) -> Corner:
+            account: User, uploader: User, staff: User | None = None) -> Corner:
     member.set_id_number(valid_id_number())  # so that the search by ID number has someone to find
     member.save()
     data = households_file({"branch": branch.name, "grid": grid.name, "address": f"{branch.name}矩阵户",
@@ -112,6 +114,7 @@ def _corner(label: str, *, office, branch, grid, household, resident, member, li
         link=link, member_exempt=member_exempt, unlinked=unlinked,
         proposal=proposal_create(office=office, branch=branch, actor=None),
         account=account.memberships.get(),
+        staff=staff or make_user(f"staff_{label}", Role.OFFICE_STAFF, office=office),
         entry=AuditEntry.objects.create(action="update", object_repr=f"矩阵日志{label}", office=office),
         job=job,
     )
@@ -271,11 +274,12 @@ class Page:
 
 @dataclass(frozen=True)
 class Open:
-    """A page about no object of the hierarchy: one answer for everyone logged in, another for a visitor."""
+    """A page about no object of the hierarchy: one answer for everyone logged in (or one that follows from
+    the user: a callable), another for a visitor."""
 
     name: str
-    get: int
-    post: int
+    get: int | Callable[[User], int]
+    post: int | Callable[[User], int]
     anonymous: tuple[int, int]  # GET, POST
     lands: bool = False  # a redirect that must end on a page the user may see
 
@@ -308,10 +312,10 @@ def token_page(matrix, corner, user, side):
 LOGIN = 302
 PAGES: list[Page | Open] = [
     Open("dashboard:home", get=302, post=405, anonymous=(LOGIN, LOGIN), lands=True),
-    Page("dashboard:zone_overview", "office", args=None, listing=True,
+    Page("dashboard:zone_overview", "office", args=None, listing=True, needs=VIEW,
          shown=lambda o: f'href="{reverse("dashboard:office_overview", args=[o.pk])}"'),
     Page("dashboard:office_overview", "office"),
-    Page("dashboard:my_households", "household", args=None, listing=True,
+    Page("dashboard:my_households", "household", args=None, listing=True, needs=VIEW,
          allowed=lambda user, h, action: user is not None and h.links.filter(
              member__user=user, ended_on__isnull=True).exists()),
     Open("accounts:login", get=302, post=302, anonymous=(200, 200)),
@@ -321,13 +325,25 @@ PAGES: list[Page | Open] = [
          shown=lambda m: reverse("accounts:password_reset", args=[m.user_id])),
     Page("accounts:password_reset", "account", args=lambda m: {"pk": m.user_id}, get="reset_passwords",
          post="reset_passwords", saved=200),
+    # The second factor: every persona's session here has typed its code (conftest's client), so the code
+    # page sends him on; binding and the recovery codes are for those who need a second factor.
+    Open("accounts:second_factor", get=302, post=302, anonymous=(LOGIN, LOGIN)),
+    Open("accounts:second_factor_enrol", get=lambda u: 302 if u.second_factor_required else 404,
+         post=lambda u: 302 if u.second_factor_required else 404, anonymous=(LOGIN, LOGIN)),
+    Open("accounts:recovery_codes", get=lambda u: 200 if u.second_factor_required else 404,
+         post=lambda u: 200 if u.second_factor_required else 404, anonymous=(LOGIN, LOGIN)),
+    Open("accounts:second_factor_users", get=lambda u: 200 if u.can("reset_second_factor") else 404, post=405,
+         anonymous=(LOGIN, 405)),
+    Page("accounts:second_factor_reset", lambda matrix, corner, user, side: corner.staff, get="reset_second_factor", post="reset_second_factor",
+         allowed=lambda user, target, action: user is not None and users_second_factor_resettable_by(user).filter(
+             pk=target.pk).exists()),
     Page("accounts:tokens", token_page, args=None, listing=True, get=OWN, post=None, shown=lambda t: t.prefix,
          allowed=own_token, label="list"),
     Page("accounts:tokens", token_page, args=None, get=None, post=OWN, form=lambda t: {"revoke": t.pk},
          allowed=own_token, label="revoke"),
     Page("accounts:tokens", None, args=None, get=None, post="issue_tokens", form=lambda _: {"name": "矩阵令牌"},
          saved=200, needs="issue_tokens", label="issue"),
-    Page("org:branch_list", "branch", args=None, listing=True),
+    Page("org:branch_list", "branch", args=None, listing=True, needs=VIEW),
     Page("org:branch_create", "office", args=None, query=lambda o: {"office": o.pk}, get="edit_org", post="edit_org",
          form=lambda o: {"name": "矩阵新支部", "kind": "village", "code": o.code[:9] + "987"}),
     Page("org:branch_detail", "branch"),
@@ -337,9 +353,9 @@ PAGES: list[Page | Open] = [
          form=lambda b: {"name": "矩阵新网格", "code": b.code + "987"}),
     Page("org:grid_detail", "grid"),
     Page("org:grid_edit", "grid", get="edit_grids", post="edit_grids", form=lambda g: {"name": g.name, "code": g.code}),
-    Page("org:household_list", "household", args=None, listing=True, post=VIEW),  # its search form posts
+    Page("org:household_list", "household", args=None, listing=True, post=VIEW, needs=VIEW),  # its search form posts
     Page("org:household_list", "branch", args=None, query=lambda b: {"branch": b.pk}, post=VIEW, saved=200,
-         label="filtered"),
+         needs=VIEW, label="filtered"),
     Page("org:household_create", None, args=None, get="edit_roster", post=None, needs="edit_roster", label="form"),
     Page("org:household_create", "household", args=None, get=None, post="edit_roster", needs="edit_roster",
          form=lambda h: {**household_form(h), "address": "矩阵新户"}, refused=200, label="in a grid",
@@ -355,7 +371,7 @@ PAGES: list[Page | Open] = [
          get=NOT_SERVED, post="reveal", saved=200, label="resident"),
     Page("org:reveal", "member", args=lambda m: {"kind": "member", "pk": m.pk, "field": "phone"},
          get=NOT_SERVED, post="reveal", saved=200, label="member"),
-    Page("members:member_list", "member", args=None, listing=True, post=VIEW),  # its search form posts
+    Page("members:member_list", "member", args=None, listing=True, post=VIEW, needs=VIEW),  # its search form posts
     Page("members:member_create", None, args=None, get="manage_members", post=None, needs="manage_members",
          label="form"),
     Page("members:member_create", "member", args=None, get=None, post="manage_members", needs="manage_members",
@@ -377,7 +393,8 @@ PAGES: list[Page | Open] = [
     Page("members:proposal_detail", "proposal", get="manage_members"),
     Page("members:proposal_apply", "proposal", get=NOT_SERVED, post="manage_members"),
     Page("members:proposal_discard", "proposal", get=NOT_SERVED, post="manage_members"),
-    Page("audit:audit_list", "entry", args=None, listing=True, get="view_audit", shown=lambda e: e.object_repr),
+    Page("audit:audit_list", "entry", args=None, listing=True, get="view_audit", needs="view_audit",
+         shown=lambda e: e.shown_object),
     Page("transfer:template", "office", args=lambda _: {"kind": "households"}, query=lambda o: {"office": o.pk},
          get="edit_roster", allowed=may_write_in_office),
     Page("transfer:export", "branch", args=lambda _: {"kind": "households"}, query=lambda b: {"branch": b.pk},
@@ -573,6 +590,7 @@ def test_open_page(matrix, client_for, client, page, method, persona):
     url = reverse(page.name)
     response = getattr(client, method)(url)
     expected = getattr(page, method) if user is not None else page.anonymous[method == "post"]
+    expected = expected(user) if callable(expected) else expected
     assert response.status_code == expected, _why(response)
     if expected == 302 and user is None and page.anonymous[method == "post"] == LOGIN:
         assert response["Location"].startswith(reverse("accounts:login"))
@@ -676,8 +694,11 @@ def test_each_persona_stands_where_the_matrix_says(matrix):
     """The home corner's branch is in the persona's scope, the away corners' are not (reading climbs, so a
     member or grid worker sees his branch)."""
     for persona, sides in SIDES.items():
-        user = matrix.user(persona)
-        assert may(user, matrix.corners[sides.home].branch, VIEW) == (user is not None), persona
+        user, home = matrix.user(persona), matrix.corners[sides.home]
+        if user is not None and not user.can(VIEW):  # the audit administrator: his office's log, no business data
+            assert may(user, home.entry, "view_audit") and not may(user, home.branch, VIEW), persona
+            continue
+        assert may(user, home.branch, VIEW) == (user is not None), persona
         assert not may(user, matrix.corners[sides.away[0]].household, VIEW), persona
 
 

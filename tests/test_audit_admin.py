@@ -18,7 +18,6 @@ from lianhu.common.testing import PASSWORD, api_call
 from lianhu.members.tests import test_api as members_api
 from lianhu.org.tests import test_api as org_api
 from lianhu.org.tests.factories import make_office, make_zone
-from tests.test_scope_matrix import BRANCH_A_URLS
 
 pytestmark = pytest.mark.django_db
 

@@ -252,6 +252,7 @@ def recovery_codes(request):
     })
 
 
+@require_safe
 @login_required
 def second_factor_users(request):
     """The accounts whose second factor the user may reset: his office's staff (an office administrator),

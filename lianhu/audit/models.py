@@ -125,8 +125,11 @@ class AuditEntry(models.Model):
             return f"{sheet_label(d['import'], short=True)}{file}：{counts or '没有改动'}"
         if "id_number" in d:
             return f"身份证号 {d['id_number']}"
-        if d.get("changes"):  # an update: each field before → after, personal data masked (services.snapshot)
+        if isinstance(d.get("changes"), list):  # an update: each field before → after, personal data masked
+            # (services.snapshot); a proposal's "changes" is a count, said below
             return "；".join(f"{label}：{before or '（空）'} → {after or '（空）'}" for label, before, after in d["changes"])
-        if d.get("values"):  # a creation
+        if isinstance(d.get("values"), list):  # a creation
             return "；".join(f"{label}：{value}" for label, value in d["values"])
+        if isinstance(d.get("changes"), int):  # a proposal of links, made or applied
+            return f"{'已应用' if d.get('applied') else '建议'}调整 {d['changes']:,} 户"
         return ""

@@ -65,3 +65,14 @@ def test_an_entry_knows_its_office_from_its_objects_scope(world):
     assert office_of(world.link_a) == world.office.pk
     assert office_of(world.office) == world.office.pk
     assert office_of(world.zone) is None  # a zone is above any office
+
+
+def test_the_summary_says_a_writes_before_and_after_and_a_proposals_count_alike():
+    """A proposal's detail has "changes" too, as a count: the page once failed on it (500)."""
+    from lianhu.audit.models import AuditEntry
+
+    update = AuditEntry(action="update", detail={"fields": ["floors"], "changes": [["层数", "", "2"]]})
+    assert update.summary == "层数：（空） → 2"
+    assert AuditEntry(action="create", detail={"values": [["姓名", "张**"]]}).summary == "姓名：张**"
+    assert AuditEntry(action="create", detail={"changes": 3, "unplaced": 0}).summary == "建议调整 3 户"
+    assert AuditEntry(action="update", detail={"applied": True, "changes": 2}).summary == "已应用调整 2 户"
