@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 
+from lianhu.common.conflicts import conflict
+
 GRID_NOT_IN_BRANCH = "网格不属于所选支部"
 
 
 def grid_in_branch(grid, branch_id: int | None) -> None:
-    """A household's or member's grid must lie in his branch (ValidationError on `grid` otherwise)."""
+    """A household's or member's grid must lie in his branch (a conflict on `grid` otherwise: the grid's
+    branch is stored data)."""
     if grid is not None and branch_id is not None and grid.branch_id != branch_id:
-        raise ValidationError({"grid": GRID_NOT_IN_BRANCH})
+        raise conflict(GRID_NOT_IN_BRANCH, "grid")
 
 
 def grid_named(grids_by_branch: dict, branch_id: int, name: str):
