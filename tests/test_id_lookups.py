@@ -76,7 +76,7 @@ def test_a_number_registered_in_another_office_is_refused_without_saying_where_a
     client = client_for(world.secretary_a)
     other = world.household_other.residents.get().reveal_id_number()
     response = api_call(client, "patch", f"/residents/{world.resident_a.pk}", {"id_number": other})
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert response.json()["errors"] == {"id_number": ["该身份证号无法在此登记，请联系办事处核实"]}
     assert "其他" not in response.content.decode() and world.household_other.code not in response.content.decode()
     assert lookups(world.secretary_a) == 1

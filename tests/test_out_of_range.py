@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from lianhu.accounts.tests.factories import VerifiedClient
 from lianhu.audit.models import AuditEntry
+from lianhu.common.api import MAX_PAGE, MAX_PAGE_SIZE
 from lianhu.common.http import MAX_PK, parse_pk
 from lianhu.common.testing import PksOf, api_call
 from lianhu.common.views import server_error
@@ -227,6 +228,8 @@ def test_an_api_page_number_beyond_reason_is_422_and_a_page_past_the_end_is_empt
     assert response.status_code == 422, response.content
     assert response.json()["errors"] == {"page": ["数值太大"]}
     response = api_call(client, "get", f"{path}?page=1000000&page_size={PAGE_OF_THE_FINDING}")
+    assert response.status_code == 422 and response.json()["errors"] == {"page_size": ["数值太大"]}
+    response = api_call(client, "get", f"{path}?page={MAX_PAGE}&page_size={MAX_PAGE_SIZE}")
     assert response.status_code == 200 and response.json()["items"] == []
 
 

@@ -15,10 +15,10 @@ import datetime as dt
 import logging
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from lianhu.common.conflicts import conflict
 from lianhu.common.http import client_ip
 
 from .models import AuditEntry
@@ -97,10 +97,10 @@ def refuse_duplicate_id_number(clashes, actor, *, raw: str = "", ip: str | None 
     visible = clashes.model.objects.visible_to(actor).filter(pk=clash.pk).exists() if actor is not None else False
     if visible:
         where = clash.household.code if hasattr(clash, "household") else clash.branch.name
-        raise ValidationError({"id_number": "该身份证号已登记：%s（%s）" % (where, clash.name)})
+        raise conflict("该身份证号已登记：%s（%s）" % (where, clash.name), "id_number")
     if actor is not None and getattr(actor, "is_authenticated", False):
         id_lookup(actor=actor, raw=raw or clash.id_number_masked, ip=ip, source="duplicate")
-    raise ValidationError({"id_number": NOT_HERE})
+    raise conflict(NOT_HERE, "id_number")
 
 
 class ImportLookups:

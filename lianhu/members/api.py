@@ -7,6 +7,7 @@ version answers 412 and writes nothing (lianhu.common.api).
 """
 
 import datetime as dt
+from typing import Literal
 
 from django.db.models import Count, Q
 from django.http import HttpResponse
@@ -15,14 +16,15 @@ from ninja.pagination import paginate
 
 from lianhu.audit.lookups import audit_id_lookup
 from lianhu.common.http import client_ip
-from lianhu.common.api import PRECONDITION_FAILED, Id, IfMatch, Page, PersonOut, etag, expected_versions, scoped_get
+from lianhu.common.api import (Date, Id, IdNumberIn, IfMatch, Int, Page, PersonOut, PhoneIn, Text, errors, etag,
+                               expected_versions, integer, scoped_get)
 from lianhu.common.search_keys import id_number_hash
-from lianhu.org.api import HouseholdRef, IdNumberSearch, Ref
+from lianhu.org.api import HouseholdRef, IdNumberSearch, Lat, Lng, Ref
 from lianhu.org.models import Branch, Gender, Grid, Household
 
 from . import services
 from .filters import MemberFilter
-from .models import EndReason, ExemptReason, LiaisonLink, MemberStatus, PartyMember
+from .models import MAX_CAPACITY, PARTY_AGE, EndReason, ExemptReason, LiaisonLink, MemberStatus, PartyMember
 
 router = Router(tags=["党员与联系户"])
 
@@ -58,20 +60,25 @@ class MemberOut(PersonOut):
         return obj.get_status_display()
 
 
+BIRTH_DATE = f"党员须年满 {PARTY_AGE} 周岁（按出生日期，未填则按身份证号）"
+JOINED = "入党日期不能早于出生日期"
+Capacity = integer(ge=0, le=MAX_CAPACITY)
+
+
 class MemberCreate(Schema):
-    branch: int
-    grid: int | None = None
-    name: str
+    branch: Int
+    grid: Int | None = Field(None, description="须属于所选支部（否则 409）")
+    name: Text = Field(..., min_length=1, max_length=50)
     gender: Gender
-    birth_date: dt.date | None = None
-    joined_party_on: dt.date | None = None
-    address: str = ""
-    lng: float | None = None
-    lat: float | None = None
-    capacity: int = Field(10, ge=0)
-    post: str = ""
-    id_number: str | None = None
-    phone: str | None = None
+    birth_date: Date | None = Field(None, description=BIRTH_DATE)
+    joined_party_on: Date | None = Field(None, description=JOINED)
+    address: Text = Field("", max_length=200)
+    lng: Lng | None = None
+    lat: Lat | None = None
+    capacity: Capacity = Field(10, description="可联系户数")
+    post: Text = Field("", max_length=50)
+    id_number: IdNumberIn | None = Field(None, description="已登记的号码不能再登记（409）")
+    phone: PhoneIn | None = None
 
 
 class MemberUpdate(Schema):
@@ -80,26 +87,26 @@ class MemberUpdate(Schema):
     A field left out stays as it is; null is accepted only where the field may be empty.
     """
 
-    branch: int = None
-    grid: int | None = None
-    name: str = None
+    branch: Int = Field(None, description="调往其他支部：仍有联系户的党员不能调（409）")
+    grid: Int | None = Field(None, description="须属于党员所在（或同时调往）的支部（否则 409）")
+    name: Text = Field(None, min_length=1, max_length=50)
     gender: Gender = None
-    birth_date: dt.date | None = None
-    joined_party_on: dt.date | None = None
-    address: str = None
-    lng: float | None = None
-    lat: float | None = None
-    capacity: int = Field(None, ge=0)
-    post: str = None
-    id_number: str = Field(None, description="空字符串表示清除")
-    phone: str = Field(None, description="空字符串表示清除")
+    birth_date: Date | None = Field(None, description=BIRTH_DATE)
+    joined_party_on: Date | None = Field(None, description=JOINED)
+    address: Text = Field(None, max_length=200)
+    lng: Lng | None = None
+    lat: Lat | None = None
+    capacity: Capacity = Field(None, description="可联系户数：不能少于当前已联系的户数（409）")
+    post: Text = Field(None, max_length=50)
+    id_number: IdNumberIn | Literal[""] = Field(None, description="空字符串表示清除；已登记的号码不能再登记（409）")
+    phone: PhoneIn | Literal[""] = Field(None, description="空字符串表示清除")
 
 
 class ExemptIn(Schema):
     reason: ExemptReason
-    since: dt.date
-    approved_by: str = Field(..., min_length=1)
-    post: str = ""
+    since: Date = Field(..., description="认定日期，不能晚于今天")
+    approved_by: Text = Field(..., min_length=1, max_length=50)
+    post: Text = Field("", max_length=50, description="设岗定责：所担任的岗位")
 
 
 class ExemptOut(Schema):
@@ -122,8 +129,11 @@ class LinkOut(Schema):
 
 
 class LinkCreate(Schema):
-    member: int
-    household: int
+    """A member in his branch's 联户 status, with room under his capacity, for a household of his branch
+    (otherwise 409); a household linked to another member is moved to this one."""
+
+    member: Int
+    household: Int
 
 
 # ---- members --------------------------------------------------------------------------------------
@@ -137,9 +147,9 @@ def _members():
     )
 
 
-@router.get("/members", response=list[MemberOut])
+@router.get("/members", response={200: list[MemberOut], **errors(400, 422, 429)})
 @paginate(Page)
-def member_list(request, branch: Id | None = None, status: MemberStatus | None = None, q: str = ""):
+def member_list(request, branch: Id | None = None, status: MemberStatus | None = None, q: Text = ""):
     """q: part of the name, the start of its pinyin initials, or an ID number (audited), as on the list page."""
     data = {"branch": branch, "status": status, "q": q}
     members = MemberFilter({k: v for k, v in data.items() if v not in (None, "")}, user=request.user,
@@ -149,7 +159,7 @@ def member_list(request, branch: Id | None = None, status: MemberStatus | None =
     return members.results
 
 
-@router.post("/members/search", response=list[MemberOut])
+@router.post("/members/search", response={200: list[MemberOut], **errors(400, 403, 422, 429)})
 @paginate(Page)
 def member_search(request, payload: IdNumberSearch):
     """Exact match on an ID number, posted so that it never sits in a URL or an access log; audited."""
@@ -163,7 +173,7 @@ def _member_out(request, response: HttpResponse, pk: int) -> PartyMember:
     return member
 
 
-@router.get("/members/{member_id}", response=MemberOut)
+@router.get("/members/{member_id}", response={200: MemberOut, **errors(404, 422)})
 def member_detail(request, member_id: int, response: HttpResponse):
     return _member_out(request, response, member_id)
 
@@ -176,7 +186,7 @@ def _resolve_member_keys(request, data: dict) -> dict:
     return data
 
 
-@router.post("/members", response={201: MemberOut})
+@router.post("/members", response={201: MemberOut, **errors(400, 403, 404, 409, 422, 429)})
 def member_create(request, payload: MemberCreate, response: HttpResponse):
     data = _resolve_member_keys(request, payload.dict())
     sealed = {name: data.pop(name) for name in SEALED}
@@ -184,7 +194,8 @@ def member_create(request, payload: MemberCreate, response: HttpResponse):
     return Status(201, _member_out(request, response, member.pk))
 
 
-@router.patch("/members/{member_id}", response={200: MemberOut, **PRECONDITION_FAILED})
+@router.patch("/members/{member_id}",
+              response={200: MemberOut, **errors(400, 403, 404, 409, 412, 422, 429)})
 def member_update(request, member_id: int, payload: MemberUpdate, response: HttpResponse,
                   if_match: IfMatch = None):
     """Only the fields sent change. With If-Match, 412 when the member changed since that version."""
@@ -196,7 +207,8 @@ def member_update(request, member_id: int, payload: MemberUpdate, response: Http
     return _member_out(request, response, member.pk)
 
 
-@router.post("/members/{member_id}/exempt", response={200: ExemptOut, **PRECONDITION_FAILED})
+@router.post("/members/{member_id}/exempt",
+             response={200: ExemptOut, **errors(400, 403, 404, 409, 412, 422)})
 def member_exempt(request, member_id: int, payload: ExemptIn, response: HttpResponse, if_match: IfMatch = None):
     """认定不能联户: the member keeps a post (设岗定责) and his households are released.
 
@@ -215,7 +227,7 @@ def _links():
     return LiaisonLink.objects.select_related("member", "household")
 
 
-@router.get("/links", response=list[LinkOut])
+@router.get("/links", response={200: list[LinkOut], **errors(400, 422)})
 @paginate(Page)
 def link_list(request, member: Id | None = None, household: Id | None = None, active: bool | None = None):
     links = _links().visible_to(request.user)
@@ -228,12 +240,12 @@ def link_list(request, member: Id | None = None, household: Id | None = None, ac
     return links
 
 
-@router.get("/links/{link_id}", response=LinkOut)
+@router.get("/links/{link_id}", response={200: LinkOut, **errors(404, 422)})
 def link_detail(request, link_id: int):
     return scoped_get(request, LiaisonLink, link_id, queryset=_links())
 
 
-@router.post("/links", response={201: LinkOut})
+@router.post("/links", response={201: LinkOut, **errors(400, 403, 404, 409, 422)})
 def link_create(request, payload: LinkCreate):
     """Link a household to a member; a household that already has one is moved to this member."""
     member = scoped_get(request, PartyMember, payload.member, MANAGE)
@@ -242,7 +254,7 @@ def link_create(request, payload: LinkCreate):
     return Status(201, scoped_get(request, LiaisonLink, link.pk, queryset=_links()))
 
 
-@router.post("/links/{link_id}/end", response=LinkOut)
+@router.post("/links/{link_id}/end", response={200: LinkOut, **errors(403, 404, 409, 422)})
 def link_end(request, link_id: int):
     link = scoped_get(request, LiaisonLink, link_id, MANAGE)
     services.link_end(link=link, actor=request.user, ip=client_ip(request), reason=EndReason.MANUAL)

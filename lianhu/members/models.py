@@ -44,8 +44,8 @@ def party_age_problem(birth: dt.date | None, joined: dt.date | None) -> tuple[st
         return "error", f"入党日期（{joined:%Y-%m-%d}）早于出生日期"
     try:
         of_age = birth.replace(year=birth.year + PARTY_AGE)
-    except ValueError:  # born on 29 February
-        of_age = dt.date(birth.year + PARTY_AGE, 3, 1)
+    except ValueError:  # born on 29 February, or so late that the 18th birthday is past year 9999
+        of_age = dt.date(min(birth.year + PARTY_AGE, dt.MAXYEAR), 3, 1)
     if joined < of_age:
         return "warning", f"入党时未满 {PARTY_AGE} 周岁，请核对入党日期和出生日期"
     return None

@@ -16,6 +16,7 @@ from lianhu.accounts.models import Membership
 from lianhu.audit.models import AuditEntry
 from lianhu.audit.services import audit_log, changes_detail, created_detail, snapshot
 from lianhu.audit.lookups import refuse_duplicate_id_number
+from lianhu.common.conflicts import conflict
 from lianhu.common.pinyin import name_initials
 from lianhu.common.search_keys import id_number_hash
 from lianhu.common.validators import parse_id_number
@@ -41,17 +42,20 @@ def _refuse_taken_number(id_number: str | None, *, exclude_pk, actor, ip: str | 
                                raw=id_number, ip=ip)
 
 
-def _check_member(member: PartyMember, *, actor, id_number: str | None, phone: str | None) -> list[str]:
+def _check_member(member: PartyMember, *, actor, id_number: str | None, phone: str | None,
+                  sent: Collection[str] | None = None) -> list[str]:
     """Set the sealed fields that are given and check the rules of a member's own fields.
 
-    Returns the sealed fields that changed.
+    `sent`: the fields an update sets (None: all of them, a new member). Returns the sealed fields that changed.
     """
     changed = member.set_sealed(id_number=id_number, phone=phone)
     member.name_initials = name_initials(member.name)
     grid_in_branch(member.grid if member.grid_id else None, member.branch_id)
     age = party_age_problem(member.birth_date, member.joined_party_on)
     if age is not None and age[0] == "error":  # before 18 is only questioned: old records may say so
-        raise ValidationError({"joined_party_on": age[1]})
+        # One date sent, against the other on record: the stored data is in the way (409 in the API).
+        on_record = sent is not None and not {"birth_date", "joined_party_on"} <= set(sent)
+        raise conflict(age[1], "joined_party_on") if on_record else ValidationError({"joined_party_on": age[1]})
     # The age as the birth date gives it, or else as a new ID number does (the form leaves the date blank).
     underage = underage_problem(member.birth_date or (parse_id_number(id_number).birth_date if id_number else None))
     if underage:
@@ -66,7 +70,7 @@ def _save(member: PartyMember, **kwargs) -> None:
         with transaction.atomic():
             member.save(**kwargs)
     except IntegrityError:
-        raise ValidationError({"id_number": "该身份证号已经登记"}) from None
+        raise conflict("该身份证号已经登记", "id_number") from None
 
 
 def member_create(*, member: PartyMember, actor, ip: str | None = None, id_number: str | None = None,
@@ -97,16 +101,16 @@ def member_update(*, member: PartyMember, changes: dict, actor, ip: str | None =
         refuse_stale(stored, expected_version)
         branch_before, status_before, before = stored.branch_id, stored.status, snapshot(stored)
         changed = apply_changes(stored, changes)
-        changed += _check_member(stored, actor=actor, id_number=id_number, phone=phone)
+        changed += _check_member(stored, actor=actor, id_number=id_number, phone=phone, sent=changes)
         if not changed:
             return stored
         load = stored.links.active().count()
         if stored.status == MemberStatus.ACTIVE and stored.capacity < load:
-            raise ValidationError({"capacity": "可联系户数不能少于当前已联系的户数（%d 户）" % load})
+            raise conflict("可联系户数不能少于当前已联系的户数（%d 户）" % load, "capacity")
         if stored.branch_id != branch_before and load:
-            raise ValidationError({"branch": "该党员仍有联系户，请先解除联系再调往其他支部"})
+            raise conflict("该党员仍有联系户，请先解除联系再调往其他支部", "branch")
         if stored.status != MemberStatus.ACTIVE and status_before == MemberStatus.ACTIVE and load:
-            raise ValidationError({"status": "该党员仍有联系户，请使用“认定不能联户”或先解除联系"})
+            raise conflict("该党员仍有联系户，请使用“认定不能联户”或先解除联系", "status")
         stored.full_clean(validate_constraints=False)
         columns = {"name": ["name", "name_initials"], **PartyMember.sealed_columns}
         _save(stored, update_fields=[*(c for field in changed for c in columns.get(field, [field])), "updated_at"])
@@ -127,13 +131,13 @@ def link_create(*, member: PartyMember, household: Household, actor, ip: str | N
         refusal = (rules.inactive_member(member.name, member.status)
                    or rules.other_branch(member.name, member.branch_id, household.branch_id))
         if refusal:
-            raise ValidationError(refusal)
+            raise conflict(refusal)
         current = LiaisonLink.objects.select_for_update().filter(household=household, ended_on__isnull=True).first()
         if current is not None and current.member_id == member.pk:
-            raise ValidationError("该户已由党员%s联系" % member.name)
+            raise conflict("该户已由党员%s联系" % member.name)
         refusal = rules.no_room(member.name, member.links.active().count(), member.capacity)
         if refusal:
-            raise ValidationError(refusal)
+            raise conflict(refusal)
         if current is not None:
             _end(current, actor=actor, ip=ip, on=today, reason=reason)
         link = LiaisonLink(member=member, household=household, started_on=today,
@@ -143,7 +147,7 @@ def link_create(*, member: PartyMember, household: Household, actor, ip: str | N
             with transaction.atomic():
                 link.save()
         except IntegrityError:
-            raise ValidationError("该户刚刚已被其他人安排了联系党员，请刷新后重试") from None
+            raise conflict("该户刚刚已被其他人安排了联系党员，请刷新后重试") from None
         audit_log(actor=actor, action="link", obj=household, ip=ip,
                   detail={"member_id": member.pk, "member": member.name})
     return link
@@ -165,7 +169,7 @@ def link_end(*, link: LiaisonLink, actor, ip: str | None = None, reason: str = E
     with transaction.atomic():
         link = LiaisonLink.objects.select_for_update().get(pk=link.pk)
         if not link.is_active:
-            raise ValidationError("该联系关系已经结束")
+            raise conflict("该联系关系已经结束")
         _end(link, actor=actor, ip=ip, on=ended_on or timezone.localdate(), reason=reason)
     return link
 
@@ -190,7 +194,7 @@ def member_mark_exempt(*, member: PartyMember, reason: str, since: dt.date, appr
         member = PartyMember.objects.select_for_update().get(pk=member.pk)
         refuse_stale(member, expected_version)
         if member.status == MemberStatus.LEFT:
-            raise ValidationError("已转出的党员不能认定为不能联户")
+            raise conflict("已转出的党员不能认定为不能联户")
         before = snapshot(member, STATUS_FIELDS)
         links = _active_links_locked(member)
         for link in links:
@@ -213,7 +217,7 @@ def member_reinstate(*, member: PartyMember, actor, ip: str | None = None) -> Pa
     with transaction.atomic():
         member = PartyMember.objects.select_for_update().get(pk=member.pk)
         if member.status != MemberStatus.EXEMPT:
-            raise ValidationError("只有“丧失联户能力”的党员可以恢复联户")
+            raise conflict("只有“丧失联户能力”的党员可以恢复联户")
         before = snapshot(member, STATUS_FIELDS)
         member.status = MemberStatus.ACTIVE
         member.exempt_reason = ""

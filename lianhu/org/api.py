@@ -18,7 +18,8 @@ from ninja.pagination import paginate
 
 from lianhu.audit.lookups import audit_id_lookup
 from lianhu.audit.services import personal_data_reveal
-from lianhu.common.api import PRECONDITION_FAILED, Id, IfMatch, Page, PersonOut, etag, expected_versions, scoped_get
+from lianhu.common.api import (Bool, Date, Id, IdNumberIn, IfMatch, Int, Page, PersonOut, PhoneIn, Text, errors,
+                               etag, expected_versions, integer, number, scoped_get)
 from lianhu.common.http import client_ip, parse_pk
 from lianhu.common.search_keys import id_number_hash
 from lianhu.common.registry import apply_all
@@ -28,6 +29,13 @@ from .filters import HouseholdFilter
 from .hooks import household_member, household_rows
 from .models import Branch, BranchKind, CareTag, Gender, Grid, Household, Office, Relation, Resident, SensitiveTag
 from .rules import roster_branches
+
+# The limits of the models, stated in the schema so that a client knows them before it is refused (inside
+# the type: on a `... | None` field pydantic would write them beside the union, where they mean nothing).
+Lng = number(ge=-180, le=180)
+Lat = number(ge=-90, le=90)
+Floors = integer(ge=1, le=60)
+BuiltYear = integer(ge=1900, le=2100)
 
 router = Router(tags=["组织与户籍"])
 
@@ -98,33 +106,33 @@ class HouseholdOut(Schema):
 
 
 class HouseholdCreate(Schema):
-    branch: int
-    grid: int
-    address: str
-    code: str = Field("", description="留空则按支部代码自动编号")
-    villager_group: str = ""
-    lng: float | None = None
-    lat: float | None = None
-    self_built: bool = False
-    floors: int | None = Field(None, ge=0)
-    built_year: int | None = None
-    notes: str = ""
+    branch: Int
+    grid: Int = Field(..., description="须属于所选支部（否则 409）")
+    address: Text = Field(..., min_length=1, max_length=200)
+    code: Text = Field("", max_length=20, description="户编号，全库唯一（重复则 409）；留空则按支部代码自动编号")
+    villager_group: Text = Field("", max_length=50)
+    lng: Lng | None = None
+    lat: Lat | None = None
+    self_built: Bool = False
+    floors: Floors | None = None
+    built_year: BuiltYear | None = None
+    notes: Text = ""
 
 
 # In the PATCH schemas a field left out stays as it is; null is accepted only where the field may be
 # empty (a non-optional type with a None default: pydantic does not validate defaults).
 class HouseholdUpdate(Schema):
-    branch: int = None
-    grid: int = None
-    address: str = None
-    code: str = None
-    villager_group: str = None
-    lng: float | None = None
-    lat: float | None = None
-    self_built: bool = None
-    floors: int | None = Field(None, ge=0)
-    built_year: int | None = None
-    notes: str = None
+    branch: Int = Field(None, description="调往其他支部：有联系党员的户不能调（409）")
+    grid: Int = Field(None, description="须属于户所在（或同时调往）的支部（否则 409）")
+    address: Text = Field(None, min_length=1, max_length=200)
+    code: Text = Field(None, max_length=20, description="户编号，全库唯一（重复则 409）；空字符串表示重新自动编号")
+    villager_group: Text = Field(None, max_length=50)
+    lng: Lng | None = None
+    lat: Lat | None = None
+    self_built: Bool = None
+    floors: Floors | None = None
+    built_year: BuiltYear | None = None
+    notes: Text = None
 
 
 class ResidentOut(PersonOut):
@@ -141,31 +149,31 @@ class ResidentOut(PersonOut):
 
 
 class ResidentCreate(Schema):
-    household: int
-    name: str
+    household: Int
+    name: Text = Field(..., min_length=1, max_length=50)
     gender: Gender
-    birth_date: dt.date | None = None
+    birth_date: Date | None = None
     relation: Relation = Relation.HEAD
     care_tags: list[CareTag] = []
-    id_number: str | None = None
-    phone: str | None = None
+    id_number: IdNumberIn | None = Field(None, description="已登记的号码不能再登记（409）")
+    phone: PhoneIn | None = None
     sensitive_tags: list[SensitiveTag] | None = None
 
 
 class ResidentUpdate(Schema):
-    household: int = None
-    name: str = None
+    household: Int = None
+    name: Text = Field(None, min_length=1, max_length=50)
     gender: Gender = None
-    birth_date: dt.date | None = None
+    birth_date: Date | None = None
     relation: Relation = None
     care_tags: list[CareTag] = None
-    id_number: str = Field(None, description="空字符串表示清除")
-    phone: str = Field(None, description="空字符串表示清除")
+    id_number: IdNumberIn | Literal[""] = Field(None, description="空字符串表示清除；已登记的号码不能再登记（409）")
+    phone: PhoneIn | Literal[""] = Field(None, description="空字符串表示清除")
     sensitive_tags: list[SensitiveTag] = Field(None, description="空列表表示清除")
 
 
 class IdNumberSearch(Schema):
-    id_number: str = Field(..., min_length=1, description="身份证号（全角数字、小写 x 均可）")
+    id_number: str = Field(..., min_length=1, max_length=32, description="身份证号（全角数字、小写 x 均可）")
 
 
 class RevealIn(Schema):
@@ -180,18 +188,18 @@ class RevealOut(Schema):
 # ---- offices, branches, grids (read-only here) ----------------------------------------------------
 
 
-@router.get("/offices", response=list[OfficeOut])
+@router.get("/offices", response={200: list[OfficeOut], **errors(400, 422)})
 @paginate(Page)
 def office_list(request):
     return Office.objects.visible_to(request.user).select_related("zone")
 
 
-@router.get("/offices/{office_id}", response=OfficeOut)
+@router.get("/offices/{office_id}", response={200: OfficeOut, **errors(404, 422)})
 def office_detail(request, office_id: int):
     return scoped_get(request, Office, office_id, queryset=Office.objects.select_related("zone"))
 
 
-@router.get("/branches", response=list[BranchOut])
+@router.get("/branches", response={200: list[BranchOut], **errors(400, 422)})
 @paginate(Page)
 def branch_list(request, office: Id | None = None):
     branches = Branch.objects.visible_to(request.user).select_related("office")
@@ -200,12 +208,12 @@ def branch_list(request, office: Id | None = None):
     return branches
 
 
-@router.get("/branches/{branch_id}", response=BranchOut)
+@router.get("/branches/{branch_id}", response={200: BranchOut, **errors(404, 422)})
 def branch_detail(request, branch_id: int):
     return scoped_get(request, Branch, branch_id, queryset=Branch.objects.select_related("office"))
 
 
-@router.get("/grids", response=list[GridOut])
+@router.get("/grids", response={200: list[GridOut], **errors(400, 422)})
 @paginate(Page)
 def grid_list(request, branch: Id | None = None):
     grids = Grid.objects.visible_to(request.user).select_related("branch")
@@ -214,7 +222,7 @@ def grid_list(request, branch: Id | None = None):
     return grids
 
 
-@router.get("/grids/{grid_id}", response=GridOut)
+@router.get("/grids/{grid_id}", response={200: GridOut, **errors(404, 422)})
 def grid_detail(request, grid_id: int):
     return scoped_get(request, Grid, grid_id, queryset=Grid.objects.select_related("branch"))
 
@@ -226,10 +234,10 @@ def _households():
     return apply_all(household_rows, Household.objects.select_related("branch", "grid"))
 
 
-@router.get("/households", response=list[HouseholdOut])
+@router.get("/households", response={200: list[HouseholdOut], **errors(400, 422, 429)})
 @paginate(Page)
 def household_list(request, branch: Id | None = None, grid: Id | None = None, linked: bool | None = None,
-                   q: str = ""):
+                   q: Text = ""):
     """The list page's filters (HouseholdFilter): q searches as the page does; an ID number is audited."""
     data = {"branch": branch, "grid": grid, "q": q, "linked": None if linked is None else ("yes" if linked else "no")}
     households = HouseholdFilter({k: v for k, v in data.items() if v not in (None, "")}, user=request.user,
@@ -253,12 +261,12 @@ def _household_out(request, response: HttpResponse, pk: int) -> Household:
     return household
 
 
-@router.get("/households/{household_id}", response=HouseholdOut)
+@router.get("/households/{household_id}", response={200: HouseholdOut, **errors(404, 422)})
 def household_detail(request, household_id: int, response: HttpResponse):
     return _household_out(request, response, household_id)
 
 
-@router.post("/households", response={201: HouseholdOut})
+@router.post("/households", response={201: HouseholdOut, **errors(400, 403, 404, 409, 422)})
 def household_create(request, payload: HouseholdCreate, response: HttpResponse):
     data = payload.dict()
     data["branch"] = _roster_branch(request, data["branch"])
@@ -267,7 +275,8 @@ def household_create(request, payload: HouseholdCreate, response: HttpResponse):
     return Status(201, _household_out(request, response, household.pk))
 
 
-@router.patch("/households/{household_id}", response={200: HouseholdOut, **PRECONDITION_FAILED})
+@router.patch("/households/{household_id}",
+              response={200: HouseholdOut, **errors(400, 403, 404, 409, 412, 422)})
 def household_update(request, household_id: int, payload: HouseholdUpdate, response: HttpResponse,
                      if_match: IfMatch = None):
     """Only the fields sent change. With If-Match, 412 when the household changed since that version."""
@@ -291,9 +300,9 @@ def _residents():
     return Resident.objects.select_related("household")
 
 
-@router.get("/residents", response=list[ResidentOut])
+@router.get("/residents", response={200: list[ResidentOut], **errors(400, 422)})
 @paginate(Page)
-def resident_list(request, household: Id | None = None, q: str = ""):
+def resident_list(request, household: Id | None = None, q: Text = ""):
     """q: part of the name, or the start of its pinyin initials (单雪梅 → sxm)."""
     residents = _residents().visible_to(request.user)
     if household is not None:
@@ -303,7 +312,7 @@ def resident_list(request, household: Id | None = None, q: str = ""):
     return residents
 
 
-@router.post("/residents/search", response=list[ResidentOut])
+@router.post("/residents/search", response={200: list[ResidentOut], **errors(400, 403, 422, 429)})
 @paginate(Page)
 def resident_search(request, payload: IdNumberSearch):
     """Exact match on an ID number, posted so that it never sits in a URL or an access log; audited."""
@@ -317,12 +326,12 @@ def _resident_out(request, response: HttpResponse, pk: int) -> Resident:
     return resident
 
 
-@router.get("/residents/{resident_id}", response=ResidentOut)
+@router.get("/residents/{resident_id}", response={200: ResidentOut, **errors(404, 422)})
 def resident_detail(request, resident_id: int, response: HttpResponse):
     return _resident_out(request, response, resident_id)
 
 
-@router.post("/residents", response={201: ResidentOut})
+@router.post("/residents", response={201: ResidentOut, **errors(400, 403, 404, 409, 422, 429)})
 def resident_create(request, payload: ResidentCreate, response: HttpResponse):
     data = payload.dict()
     sealed = {name: data.pop(name) for name in SEALED}
@@ -332,7 +341,8 @@ def resident_create(request, payload: ResidentCreate, response: HttpResponse):
     return Status(201, _resident_out(request, response, resident.pk))
 
 
-@router.patch("/residents/{resident_id}", response={200: ResidentOut, **PRECONDITION_FAILED})
+@router.patch("/residents/{resident_id}",
+              response={200: ResidentOut, **errors(400, 403, 404, 409, 412, 422, 429)})
 def resident_update(request, resident_id: int, payload: ResidentUpdate, response: HttpResponse,
                     if_match: IfMatch = None):
     """Only the fields sent change. With If-Match, 412 when the resident changed since that version."""
@@ -346,7 +356,7 @@ def resident_update(request, resident_id: int, payload: ResidentUpdate, response
     return _resident_out(request, response, resident.pk)
 
 
-@router.post("/residents/{resident_id}/reveal", response=RevealOut)
+@router.post("/residents/{resident_id}/reveal", response={200: RevealOut, **errors(400, 403, 404, 422)})
 def resident_reveal(request, resident_id: int, payload: RevealIn):
     """The clear value of one masked field; audited. Users who may not reveal it get 404."""
     resident = scoped_get(request, Resident, resident_id)

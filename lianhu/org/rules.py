@@ -7,13 +7,16 @@ from django.db.models import Q
 
 from .models import Branch, Grid
 
+from lianhu.common.conflicts import conflict
+
 GRID_NOT_IN_BRANCH = "网格不属于所选支部"
 
 
 def grid_in_branch(grid, branch_id: int | None) -> None:
-    """A household's or member's grid must lie in his branch (ValidationError on `grid` otherwise)."""
+    """A household's or member's grid must lie in his branch (a conflict on `grid` otherwise: the grid's
+    branch is stored data)."""
     if grid is not None and branch_id is not None and grid.branch_id != branch_id:
-        raise ValidationError({"grid": GRID_NOT_IN_BRANCH})
+        raise conflict(GRID_NOT_IN_BRANCH, "grid")
 
 
 def roster_branches(user, action: str = "edit_roster"):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Length
 
 from lianhu.audit.services import audit_log, changes_detail, created_detail, snapshot
 from lianhu.audit.lookups import refuse_duplicate_id_number
+from lianhu.common.conflicts import conflict
 from lianhu.common.pinyin import name_initials
 from lianhu.common.search_keys import id_number_hash
 from lianhu.common.versions import apply_changes, refuse_stale
@@ -64,7 +64,7 @@ def household_update(*, household: Household, changes: dict, actor, ip: str | No
         if stored.branch_id != branch_before:
             refusal = move_refusals([stored.pk]).get(stored.pk)
             if refusal:
-                raise ValidationError({"branch": refusal})
+                raise conflict(refusal, "branch")
         stored.full_clean()
         stored.save(update_fields=[*changed, "updated_at"])
         audit_log(actor=actor, action="update", obj=stored, ip=ip,
@@ -122,7 +122,7 @@ def resident_create(*, resident: Resident, actor, ip: str | None = None, id_numb
             audit_log(actor=actor, action="create", obj=resident, ip=ip, detail=created_detail(resident))
     except IntegrityError:
         # Two saves with the same ID number raced past the check above; the unique index stopped one.
-        raise ValidationError({"id_number": "该身份证号已经登记"}) from None
+        raise conflict("该身份证号已经登记", "id_number") from None
     return resident
 
 
@@ -150,7 +150,7 @@ def resident_update(*, resident: Resident, changes: dict, actor, ip: str | None 
             audit_log(actor=actor, action="update", obj=stored, ip=ip,
                       detail=changes_detail(before, snapshot(stored, changed), changed))
     except IntegrityError:
-        raise ValidationError({"id_number": "该身份证号已经登记"}) from None
+        raise conflict("该身份证号已经登记", "id_number") from None
     return stored
 
 

@@ -125,11 +125,11 @@ def test_a_secretary_registers_a_member_of_his_branch(world, client_for):
                                      object_id=str(member.pk), actor=w.secretary_a).exists()
 
 
-def test_a_capacity_below_the_households_already_linked_is_refused(world, client_for):
+def test_a_capacity_below_the_households_already_linked_is_refused_as_a_conflict(world, client_for):
     w = world
     make_link(w.member_a, w.household_a2)
     response = call(client_for(w.secretary_a), "patch", f"/members/{w.member_a.pk}", {"capacity": 1})
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert response.json() == {"detail": "可联系户数不能少于当前已联系的户数（2 户）",
                                "errors": {"capacity": ["可联系户数不能少于当前已联系的户数（2 户）"]}}
     w.member_a.refresh_from_db()
@@ -187,7 +187,8 @@ def test_a_member_cannot_have_joined_the_party_before_he_was_born(world, client_
 
 
 def _refused(response, message):
-    assert response.status_code == 422, response.content
+    """Refused for the state of the data (lianhu.common.conflicts): 409, the message for the whole request."""
+    assert response.status_code == 409, response.content
     assert response.json() == {"detail": message, "errors": {"__all__": [message]}}
 
 

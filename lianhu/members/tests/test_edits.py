@@ -149,7 +149,7 @@ def test_a_link_ended_by_several_at_once_is_ended_once_and_keeps_the_first_end(w
     ended = [r for r in ends if r.status_code == 200]
     refused = [r for r in ends if r.status_code != 200]
     assert len(ended) + exempt.json()["released"] == 1
-    assert all(r.status_code == 422 and r.json()["detail"] == "该联系关系已经结束" for r in refused)
+    assert all(r.status_code == 409 and r.json()["detail"] == "该联系关系已经结束" for r in refused)
     (entry,) = unlinks(w.household_a)
     link = LiaisonLink.objects.get(pk=w.link_a.pk)
     assert (link.end_reason, link.ended_by_id) == (entry.detail["reason"], entry.actor_id)

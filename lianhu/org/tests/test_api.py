@@ -130,12 +130,12 @@ def test_a_secretary_creates_a_household_in_his_branch_with_a_generated_code_and
     assert (entry.actor, entry.ip) == (w.secretary_a, "127.0.0.1")
 
 
-def test_a_grid_of_another_branch_in_scope_is_refused_with_422_and_a_chinese_message(world, client_for):
+def test_a_grid_of_another_branch_in_scope_is_refused_with_409_and_a_chinese_message(world, client_for):
     w = world
     count = Household.objects.count()
     response = call(client_for(w.office_admin), "post", "/households",
                     {"branch": w.branch_a.pk, "grid": w.grid_b.pk, "address": "甲村一组9号"})
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert response.json() == {"detail": "网格不属于所选支部", "errors": {"grid": ["网格不属于所选支部"]}}
     assert Household.objects.count() == count
 
@@ -291,7 +291,7 @@ def test_an_invalid_id_number_is_refused_with_422_and_the_message_on_its_field(w
 def test_an_id_number_already_registered_is_refused_with_where_it_is(world, client_for):
     response = call(client_for(world.secretary_a), "post", "/residents", {
         "household": world.household_a2.pk, "name": "单雪梅", "gender": "F", "id_number": "360426199101010071"})
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert response.json()["detail"] == f"该身份证号已登记：{world.household_a.code}（单雪梅）"
 
 
@@ -320,7 +320,7 @@ def test_chinese_is_sent_as_utf8_not_as_unicode_escapes(world, client_for):
     assert "甲村一组1号" in text and "\\u" not in text
 
 
-def test_lists_are_paginated_by_50_and_at_most_200(world, client_for):
+def test_lists_are_paginated_by_50_and_at_most_200_which_the_schema_states(world, client_for):
     grid = world.grid_a2
     Household.objects.bulk_create(
         Household(branch=grid.branch, grid=grid, code=f"{grid.branch.code}{n:04d}", address=f"甲村二组{n}号")
@@ -330,7 +330,9 @@ def test_lists_are_paginated_by_50_and_at_most_200(world, client_for):
     first = call(client, "get", "/households").json()
     assert (first["count"], len(first["items"])) == (210, 50)
     assert len(call(client, "get", "/households?page=5").json()["items"]) == 10
-    assert len(call(client, "get", "/households?page_size=500").json()["items"]) == 200
+    assert len(call(client, "get", "/households?page_size=200").json()["items"]) == 200
+    response = call(client, "get", "/households?page_size=201")
+    assert (response.status_code, response.json()["errors"]) == (422, {"page_size": ["数值太大"]})
 
 
 def test_the_openapi_document_loads_and_lists_the_paths(client):
