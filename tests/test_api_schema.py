@@ -333,7 +333,7 @@ def test_a_member_born_so_late_that_he_turns_18_after_year_9999_is_refused_not_a
             "joined_party_on": "9995-01-01"}
     response = _api(client_for(world.secretary_a), "POST", "/members", body)
     assert response.status_code == 422, response.content
-    assert response.json()["errors"] == {"birth_date": ["出生日期 9990-01-01：未满 18 周岁，不能登记为党员"]}
+    assert response.json()["errors"] == {"birth_date": ["未满 18 周岁，不能登记为党员，请核对出生日期"]}
 
 
 def test_a_joining_date_before_the_birth_date_on_record_is_a_conflict_both_sent_a_bad_request(world, client_for):
