@@ -118,7 +118,9 @@ def _generic(operation: str, status: int, world) -> Call | None:
     body = VALID[operation](world) if operation in VALID else None
     call = Call(path={name: IN_SCOPE[name] for name in names}, body=body)
     if status == 400:  # a body that is no JSON object; without a body, more parameters than Django reads
-        return replace(call, body="[1, 2") if body is not None else replace(call, query={f"p{n}": n for n in range(1001)})
+        if body is not None:
+            return replace(call, body="[1, 2")
+        return replace(call, query={f"p{n}": n for n in range(1001)})
     if status == 401:
         return replace(call, auth="none")
     if status == 403:
