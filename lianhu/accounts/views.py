@@ -176,20 +176,28 @@ def second_factor(request):
         return redirect(_with_next(reverse("accounts:second_factor_enrol"), request))
     form = SecondFactorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            device = second_factor_verify(user=user, code=form.cleaned_data["code"], ip=client_ip(request))
-        except SecondFactorLocked as locked:
-            form.add_error(None, str(locked))
-        else:
-            if device is not None:
-                django_otp.login(request, device)
-                if isinstance(device, StaticDevice):
-                    left = device.token_set.count()
-                    messages.warning(request, f"已使用一个恢复码，还剩 {left} 个。"
-                                              + ("请尽快重新生成恢复码。" if left <= 3 else ""))
-                return redirect(_next(request))
-            form.add_error("code", _wrong_code())
+        device = _checked_code(request, form)
+        if device is not None:
+            django_otp.login(request, device)
+            if isinstance(device, StaticDevice):
+                left = device.token_set.count()
+                messages.warning(request, f"已使用一个恢复码，还剩 {left} 个。"
+                                          + ("请尽快重新生成恢复码。" if left <= 3 else ""))
+            return redirect(_next(request))
     return render(request, "accounts/second_factor.html", {"form": form, "next": request.GET.get("next", "")})
+
+
+def _checked_code(request, form):
+    """The device whose code (or recovery code) the valid `form` holds, or None with the error on the form:
+    a wrong code, or his codes stopped for a while (SecondFactorLocked)."""
+    try:
+        device = second_factor_verify(user=request.user, code=form.cleaned_data["code"], ip=client_ip(request))
+    except SecondFactorLocked as locked:
+        form.add_error(None, str(locked))
+        return None
+    if device is None:
+        form.add_error("code", _wrong_code())
+    return device
 
 
 @never_cache  # the secret must not stay in a browser's cache
@@ -236,16 +244,9 @@ def recovery_codes(request):
         raise Http404
     codes = request.session.pop(NEW_RECOVERY_CODES, None)
     form = SecondFactorForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            device = second_factor_verify(user=user, code=form.cleaned_data["code"], ip=client_ip(request))
-        except SecondFactorLocked as locked:
-            form.add_error(None, str(locked))
-        else:
-            if device is not None:
-                request.session[NEW_RECOVERY_CODES] = recovery_codes_renew(user=user, ip=client_ip(request))
-                return redirect("accounts:recovery_codes")
-            form.add_error("code", _wrong_code())
+    if request.method == "POST" and form.is_valid() and _checked_code(request, form) is not None:
+        request.session[NEW_RECOVERY_CODES] = recovery_codes_renew(user=request.user, ip=client_ip(request))
+        return redirect("accounts:recovery_codes")
     return render(request, "accounts/recovery_codes.html", {
         "codes": codes, "form": form, "left": recovery_codes_left(user), "device": confirmed_totp(user),
         "next": _next(request),
